@@ -1,0 +1,164 @@
+/*
+ * store_int.h - the store's internals, shared by store.c, cmd.c and
+ * snapshot.c only (cert/-private: names use the cs_store__ prefix).
+ *
+ * Record memory: every record (certificate, key, document) is allocated
+ * with an 8-byte reference count in front of it. The store holds one
+ * reference to the current version; a snapshot holds one to each record it
+ * covers. Records are never modified after cs_store__rec_alloc()'s caller
+ * finished building them, so a snapshot may hand their bytes to another
+ * thread (raft_uv compresses and writes snapshots on its threadpool) while
+ * the loop goes on applying commands that replace them.
+ */
+#ifndef CS_STORE_INT_H
+#define CS_STORE_INT_H
+
+#include "cert/audit.h"
+#include "cert/cmd.h"
+#include "cert/index.h"
+#include "cert/store.h"
+
+/* Record types (first header fields of every record). */
+enum {
+	CS_REC_CERT = 1,
+	CS_REC_KEY = 2,
+	CS_REC_DOC = 3
+};
+#define CS_REC_VERSION 1
+
+/* A named document: (ns, key) -> value. */
+struct cs_doc {
+	uint32_t size;
+	uint16_t rtype;
+	uint16_t rver;
+	uint8_t ns;
+	uint8_t pad[3];
+	uint32_t klen; /* without the NUL */
+	uint32_t vlen;
+	uint32_t pad2;
+	uint64_t created_index;
+	uint64_t updated_index;
+	/* then key, NUL, value, zero padding to 8 */
+};
+
+#define CS_AUDIT_CHUNK 65536 /* entries per chunk; chunks never move */
+
+struct cs_dedupe_entry {
+	uint8_t id[CS_REQUEST_ID_LEN];
+	struct cs_result res;
+};
+
+struct cs_store {
+	uint64_t applied_index;
+
+	/* certificates: certs[seq], seq 1..ncerts */
+	struct cs_cert **certs;
+	size_t ncerts, capcerts;
+	struct cs_index *by_fp;      /* fingerprint -> seq */
+	struct cs_index *by_serial;  /* [neg][serial bytes] -> seqs */
+	struct cs_index *by_key;     /* key id -> seqs */
+	struct cs_index *by_issuer;  /* issuer text -> seqs */
+	struct cs_index *by_subject; /* subject text -> seqs */
+	struct cs_index *by_san;     /* lower-cased SAN text -> seqs */
+	struct cs_index *by_owner;   /* owner -> seqs */
+	struct cs_index *by_tag;     /* tag -> seqs */
+	struct cs_tindex *by_not_after;
+	uint32_t *revoked;           /* sorted seqs */
+	size_t nrevoked, caprevoked;
+
+	/* keys: keys[seq], seq 1..nkeys */
+	struct cs_key **keys;
+	size_t nkeys, capkeys;
+	struct cs_index *key_by_id; /* key id -> key seq */
+
+	/* documents, sorted by (ns, key bytes) */
+	struct cs_doc **docs;
+	size_t ndocs, capdocs;
+
+	/* audit chain */
+	struct cs_audit **audit; /* chunks of CS_AUDIT_CHUNK entries,
+	                            reference-counted (snapshots) */
+	size_t naudit, nchunks;
+	uint8_t audit_head[CS_SHA256_LEN];
+	char **actors; /* interned actor names, in first-seen order */
+	size_t nactors, capactors;
+	struct cs_index *actor_by_name;
+
+	/* recent request ids: a ring in arrival order */
+	struct cs_dedupe_entry *dedupe; /* CS_DEDUPE_MAX slots */
+	size_t ndedupe;                 /* filled slots */
+	size_t dedupe_next;             /* slot of the next insertion */
+	struct cs_index *dedupe_by_id;  /* id -> slot + 1 */
+};
+
+/* ---- records ---- */
+
+/* Returns new zeroed reference-counted memory (one reference). */
+void *cs_store__raw_alloc(size_t size);
+/* The same for a record: size rounded up to 8 and stored in its first
+ * field. */
+void *cs_store__rec_alloc(size_t size);
+void cs_store__rec_ref(const void *rec);
+void cs_store__rec_unref(const void *rec); /* NULL is a no-op */
+
+/* Everything a certificate record is made of. Lists are packed
+ * NUL-terminated strings: n strings in `bytes` bytes. */
+struct cs_packed {
+	const char *p;
+	size_t bytes;
+	size_t n;
+};
+
+struct cs_cert_parts {
+	struct cs_cert hdr; /* fixed fields; size and offsets are computed */
+	const uint8_t *serial;
+	const char *issuer, *subject, *profile, *owner, *curve;
+	struct cs_packed list[CS_LIST__MAX];
+	const uint8_t *der;
+	size_t der_len;
+};
+
+/* Builds a new record from parts (one reference). */
+struct cs_cert *cs_store__cert_build(const struct cs_cert_parts *p);
+/* Fills parts with views of an existing record, for making a new
+ * version of it. */
+void cs_store__cert_parts(const struct cs_cert *c, struct cs_cert_parts *p);
+/* Packs a string vector (views into v, no copy of the pointers' targets
+ * is kept: the result points into *scratch, which the caller frees). */
+void cs_store__pack(const char *const *v, size_t n, char **scratch,
+    struct cs_packed *out);
+
+/* ---- mutations (used by cmd.c; each keeps every index consistent) ---- */
+
+/* Appends a new certificate record (takes the reference). Its seq must be
+ * ncerts + 1. */
+void cs_store__cert_insert(struct cs_store *s, struct cs_cert *c);
+/* Replaces certs[c->seq] with a new version (takes the reference),
+ * updating the owner, tag and revoked indexes. */
+void cs_store__cert_replace(struct cs_store *s, struct cs_cert *c);
+
+struct cs_key *cs_store__key_build(const struct cs_key *hdr,
+    const char *curve, const char *actor);
+void cs_store__key_insert(struct cs_store *s, struct cs_key *k);
+void cs_store__key_replace(struct cs_store *s, struct cs_key *k);
+
+struct cs_doc *cs_store__doc_build(enum cs_ns ns, const char *key,
+    size_t klen, const uint8_t *val, size_t vlen, uint64_t created,
+    uint64_t updated);
+/* Inserts or replaces (takes the reference). */
+void cs_store__doc_put(struct cs_store *s, struct cs_doc *d);
+/* Returns 0 or CS_ENOTFOUND. */
+int cs_store__doc_del(struct cs_store *s, enum cs_ns ns, const char *key,
+    size_t klen);
+const struct cs_doc *cs_store__doc_find(const struct cs_store *s,
+    enum cs_ns ns, const char *key, size_t klen);
+const char *cs_store__doc_key(const struct cs_doc *d);
+const uint8_t *cs_store__doc_value(const struct cs_doc *d);
+
+void cs_store__dedupe_put(struct cs_store *s,
+    const uint8_t id[CS_REQUEST_ID_LEN], const struct cs_result *res);
+
+/* Lower-cases ASCII into out (len + 1 bytes). */
+void cs_store__lower(const char *in, size_t len, char *out);
+
+#endif
