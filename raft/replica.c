@@ -1,0 +1,639 @@
+#include "raft/replica.h"
+
+#include <assert.h>
+#include <raft/uv.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/error.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+
+#define container_of(p, type, member)                                       \
+	((type *)((char *)(p) - offsetof(type, member)))
+
+struct cs_replica {
+	struct raft *raft;
+	struct cs_fsm *fsm;
+	struct cs_replica_hooks hooks;
+	bool own;     /* raft, io, transport and fsm below are ours */
+	bool started; /* raft_init succeeded: raft_close is owed */
+	bool closing;
+
+	/* the monitor's view */
+	int state;
+	bool ready;
+	bool barrier_inflight;
+	uint64_t barrier_term;
+	struct raft_barrier elect; /* the post-election barrier */
+
+	/* owned mode */
+	uv_loop_t *loop;
+	struct raft raft_own;
+	struct raft_io io;
+	struct raft_uv_transport transport;
+	struct cs_fsm fsm_own;
+	struct raft_tracer tracer;
+	uv_prepare_t monitor;
+	uv_timer_t close_timer;
+	int handles_open;
+	cs_replica_close_cb close_cb;
+	void *close_data;
+	char errmsg[CS_ERRMSG_SIZE];
+};
+
+int
+cs_err_from_raft(int rv)
+{
+	switch (rv) {
+	case 0:
+		return 0;
+	case RAFT_NOMEM:
+		return CS_ENOMEM;
+	case RAFT_NOTLEADER:
+		return CS_ENOTLEADER;
+	case RAFT_LEADERSHIPLOST:
+		return CS_ELEADERLOST;
+	case RAFT_SHUTDOWN:
+	case RAFT_CANCELED:
+		return CS_ECANCELED;
+	case RAFT_CANTCHANGE:
+	case RAFT_BUSY:
+		return CS_EBUSY;
+	case RAFT_DUPLICATEID:
+	case RAFT_DUPLICATEADDRESS:
+		return CS_EEXIST;
+	case RAFT_BADID:
+	case RAFT_NOTFOUND:
+		return CS_ENOTFOUND;
+	case RAFT_NOCONNECTION:
+		return CS_ETIMEDOUT;
+	case RAFT_TOOBIG:
+		return CS_ETOOBIG;
+	case RAFT_MALFORMED:
+	case RAFT_CORRUPT:
+		return CS_EPROTO;
+	case RAFT_BADROLE:
+	case RAFT_INVALID:
+	case RAFT_NAMETOOLONG:
+		return CS_EINVAL;
+	default:
+		return CS_EIO; /* IOERR, NOSPACE, UNAUTHORIZED, TOOMANY... */
+	}
+}
+
+const char *
+cs_replica_state_name(int state)
+{
+	switch (state) {
+	case RAFT_FOLLOWER:
+		return "follower";
+	case RAFT_CANDIDATE:
+		return "candidate";
+	case RAFT_LEADER:
+		return "leader";
+	default:
+		return "unavailable";
+	}
+}
+
+/* A request completing while the replica closes reports CS_ECANCELED,
+ * whatever raft said (raft_close fails them with LEADERSHIPLOST). */
+static int
+status_of(const struct cs_replica *r, int raft_status)
+{
+	if (raft_status != 0 && r->closing)
+		return CS_ECANCELED;
+	return cs_err_from_raft(raft_status);
+}
+
+/* ---- the monitor ---- */
+
+static void
+on_elect_barrier(struct raft_barrier *b, int status)
+{
+	struct cs_replica *r = container_of(b, struct cs_replica, elect);
+
+	r->barrier_inflight = false;
+	if (r->closing || status != 0)
+		return; /* lost it again; the monitor retries if needed */
+	if (raft_state(r->raft) == RAFT_LEADER &&
+	    r->raft->current_term == r->barrier_term) {
+		r->ready = true;
+		cs_log(CS_LOG_INFO, "raft leader-ready id=%llu term=%llu",
+		    (unsigned long long)r->raft->id,
+		    (unsigned long long)r->barrier_term);
+		if (r->hooks.leader_ready != NULL)
+			r->hooks.leader_ready(r, r->hooks.data);
+	}
+}
+
+void
+cs_replica_check(struct cs_replica *r)
+{
+	int state;
+
+	if (r->closing || !r->started)
+		return;
+	state = raft_state(r->raft);
+	if (state != r->state) {
+		int old = r->state;
+
+		r->state = state;
+		r->ready = false;
+		cs_log(CS_LOG_INFO, "raft state id=%llu from=%s to=%s term=%llu",
+		    (unsigned long long)r->raft->id,
+		    cs_replica_state_name(old), cs_replica_state_name(state),
+		    (unsigned long long)r->raft->current_term);
+		if (r->hooks.state_changed != NULL)
+			r->hooks.state_changed(r, old, state, r->hooks.data);
+		if (state == RAFT_UNAVAILABLE) {
+			cs_log(CS_LOG_ERR, "raft unavailable id=%llu msg=\"%s\"",
+			    (unsigned long long)r->raft->id,
+			    raft_errmsg(r->raft));
+			if (r->hooks.unavailable != NULL)
+				r->hooks.unavailable(r, r->hooks.data);
+			return;
+		}
+	}
+	/* A new leader proves its term with a barrier before serving
+	 * (0.15 appends no entry on election). Retried while it fails. */
+	if (state == RAFT_LEADER && !r->ready && !r->barrier_inflight) {
+		int rv;
+
+		r->barrier_term = r->raft->current_term;
+		rv = raft_barrier(r->raft, &r->elect, on_elect_barrier);
+		if (rv == 0)
+			r->barrier_inflight = true;
+	}
+}
+
+static void
+on_monitor(uv_prepare_t *h)
+{
+	cs_replica_check(container_of(h, struct cs_replica, monitor));
+}
+
+static void
+on_trace(struct raft_tracer *t, const char *file, int line, const char *msg)
+{
+	(void)t;
+	cs_log(CS_LOG_DEBUG, "raft-trace at=%s:%d %s", file, line, msg);
+}
+
+/* ---- lifecycle ---- */
+
+static void
+on_handle_closed(uv_handle_t *h)
+{
+	struct cs_replica *r = h->data;
+
+	if (--r->handles_open > 0)
+		return;
+	cs_fsm_close(r->fsm);
+	if (r->close_cb != NULL)
+		r->close_cb(r, r->close_data);
+	free(r);
+}
+
+static void
+on_raft_closed(struct raft *raft)
+{
+	struct cs_replica *r = raft->data;
+
+	/* now, and only now, raft_uv and the transport may go */
+	raft_uv_close(&r->io);
+	raft_uv_tcp_close(&r->transport);
+	uv_close((uv_handle_t *)&r->monitor, on_handle_closed);
+	uv_close((uv_handle_t *)&r->close_timer, on_handle_closed);
+}
+
+static void
+on_close_timer(uv_timer_t *t)
+{
+	struct cs_replica *r = container_of(t, struct cs_replica, close_timer);
+
+	/* a fresh loop turn: never inside a raft callback */
+	raft_close(r->raft, on_raft_closed);
+}
+
+void
+cs_replica_close(struct cs_replica *r, cs_replica_close_cb cb, void *data)
+{
+	if (r->closing)
+		return;
+	r->closing = true;
+	r->close_cb = cb;
+	r->close_data = data;
+	assert(r->own);
+	uv_prepare_stop(&r->monitor);
+	uv_timer_start(&r->close_timer, on_close_timer, 0, 0);
+}
+
+static void
+replica_tune(struct cs_replica *r, const struct cs_replica_config *cfg)
+{
+	struct raft *raft = r->raft;
+
+#define OR(v, d) ((v) != 0 ? (v) : (d))
+	raft_set_election_timeout(raft, OR(cfg->election_timeout_ms, 1000));
+	raft_set_heartbeat_timeout(raft, OR(cfg->heartbeat_timeout_ms, 100));
+	raft_set_install_snapshot_timeout(raft,
+	    OR(cfg->install_snapshot_timeout_ms, 30000));
+	raft_set_snapshot_threshold(raft, OR(cfg->snapshot_threshold, 1024));
+	raft_set_snapshot_trailing(raft, OR(cfg->snapshot_trailing, 2048));
+	raft_set_max_catch_up_rounds(raft, OR(cfg->catch_up_rounds, 100));
+	raft_set_max_catch_up_round_duration(raft,
+	    OR(cfg->catch_up_round_ms, 30000));
+	raft_set_pre_vote(raft, true);
+#undef OR
+}
+
+static int
+bootstrap(struct cs_replica *r, const struct cs_replica_config *cfg,
+    char *errmsg)
+{
+	struct raft_configuration conf;
+	bool member = false;
+	int rv = 0;
+
+	for (size_t i = 0; i < cfg->ninitial; i++)
+		member = member || cfg->initial[i].id == cfg->id;
+	if (!member)
+		return 0; /* a joiner: waits for the leader to add it */
+	raft_configuration_init(&conf);
+	for (size_t i = 0; i < cfg->ninitial && rv == 0; i++)
+		rv = raft_configuration_add(&conf, cfg->initial[i].id,
+		    cfg->initial[i].address, RAFT_VOTER);
+	if (rv == 0)
+		rv = raft_bootstrap(r->raft, &conf);
+	raft_configuration_close(&conf);
+	if (rv == RAFT_CANTBOOTSTRAP)
+		return 0; /* not pristine: this node has state already */
+	if (rv != 0) {
+		cs_errmsg_printf(errmsg, "raft bootstrap: %s (%s)",
+		    raft_strerror(rv), raft_errmsg(r->raft));
+		return cs_err_from_raft(rv);
+	}
+	cs_log(CS_LOG_INFO, "raft bootstrap id=%llu members=%zu",
+	    (unsigned long long)cfg->id, cfg->ninitial);
+	return 0;
+}
+
+int
+cs_replica_new(uv_loop_t *loop, const struct cs_replica_config *cfg,
+    const struct cs_replica_hooks *hooks, struct cs_replica **out,
+    char *errmsg)
+{
+	struct cs_replica *r = cs_calloc(1, sizeof *r);
+	int rv;
+
+	r->own = true;
+	r->loop = loop;
+	r->raft = &r->raft_own;
+	r->fsm = &r->fsm_own;
+	if (hooks != NULL)
+		r->hooks = *hooks;
+	r->state = RAFT_UNAVAILABLE;
+	r->tracer.emit = on_trace;
+	r->tracer.enabled = cfg->trace;
+
+	rv = raft_uv_tcp_init(&r->transport, loop);
+	if (rv != 0) {
+		cs_errmsg_printf(errmsg, "raft transport: %s",
+		    raft_strerror(rv));
+		free(r);
+		return cs_err_from_raft(rv);
+	}
+	rv = raft_uv_tcp_set_bind_address(&r->transport, cfg->address);
+	if (rv == 0)
+		rv = raft_uv_init(&r->io, loop, cfg->dir, &r->transport);
+	if (rv != 0) {
+		cs_errmsg_printf(errmsg, "raft I/O on %s: %s", cfg->dir,
+		    raft_strerror(rv));
+		raft_uv_tcp_close(&r->transport);
+		free(r);
+		return cs_err_from_raft(rv);
+	}
+	raft_uv_set_auto_recovery(&r->io, false);
+	raft_uv_set_segment_size(&r->io,
+	    cfg->segment_size != 0 ? cfg->segment_size : 8u << 20);
+	raft_uv_set_connect_retry_delay(&r->io,
+	    cfg->connect_retry_ms != 0 ? cfg->connect_retry_ms : 500);
+	raft_uv_set_tracer(&r->io, &r->tracer);
+	cs_fsm_init(r->fsm);
+	rv = raft_init(r->raft, &r->io, &r->fsm->fsm, cfg->id, cfg->address);
+	if (rv != 0) {
+		/* no raft_close after a failed raft_init (notes 1.2) */
+		cs_errmsg_printf(errmsg, "raft init: %s (%s)",
+		    rv > 0 ? raft_strerror(rv) : "incompatible FSM",
+		    raft_errmsg(r->raft));
+		raft_uv_close(&r->io);
+		raft_uv_tcp_close(&r->transport);
+		cs_fsm_close(r->fsm);
+		free(r);
+		return rv > 0 ? cs_err_from_raft(rv) : CS_EINVAL;
+	}
+	r->started = true;
+	r->raft->data = r;
+	r->raft->tracer = &r->tracer;
+	r->fsm->raft = r->raft;
+	replica_tune(r, cfg);
+	uv_prepare_init(loop, &r->monitor);
+	uv_timer_init(loop, &r->close_timer);
+	r->monitor.data = r;
+	r->close_timer.data = r;
+	r->handles_open = 2;
+	uv_prepare_start(&r->monitor, on_monitor);
+
+	rv = bootstrap(r, cfg, errmsg);
+	if (rv == 0) {
+		rv = raft_start(r->raft);
+		if (rv != 0) {
+			cs_errmsg_printf(errmsg, "raft start: %s (%s)",
+			    raft_strerror(rv), raft_errmsg(r->raft));
+			rv = cs_err_from_raft(rv);
+		}
+	}
+	*out = r; /* even on error: raft_close is owed (notes 1.2) */
+	if (rv == 0)
+		cs_replica_check(r);
+	return rv;
+}
+
+struct cs_replica *
+cs_replica_attach(struct raft *raft, struct cs_fsm *fsm,
+    const struct cs_replica_hooks *hooks)
+{
+	struct cs_replica *r = cs_calloc(1, sizeof *r);
+
+	r->raft = raft;
+	r->fsm = fsm;
+	fsm->raft = raft;
+	if (hooks != NULL)
+		r->hooks = *hooks;
+	r->state = RAFT_UNAVAILABLE;
+	r->started = true;
+	return r;
+}
+
+void
+cs_replica_detach(struct cs_replica *r)
+{
+	free(r);
+}
+
+/* ---- writes and reads ---- */
+
+static int
+can_serve(const struct cs_replica *r)
+{
+	if (r->closing)
+		return CS_ECANCELED;
+	if (raft_state(r->raft) != RAFT_LEADER)
+		return CS_ENOTLEADER;
+	/* the monitor may not have run since the election */
+	if (!r->ready)
+		return CS_EBUSY;
+	return 0;
+}
+
+static void
+on_applied(struct raft_apply *a, int status, void *result)
+{
+	struct cs_propose *req = container_of(a, struct cs_propose, apply);
+	struct cs_result res;
+
+	if (status == 0) {
+		res = *(const struct cs_result *)result; /* scratch: copy */
+		req->cb(req, 0, &res);
+		return;
+	}
+	req->cb(req, status_of(req->r, status), NULL);
+}
+
+int
+cs_replica_propose(struct cs_replica *r, struct cs_propose *req,
+    const uint8_t *entry, size_t len, cs_propose_cb cb)
+{
+	struct raft_buffer buf;
+	int rc = can_serve(r);
+	int rv;
+
+	if (rc < 0)
+		return rc;
+	if (len == 0 || len % 8 != 0)
+		return CS_EINVAL; /* 0.15 would corrupt it on disk */
+	buf.len = len;
+	buf.base = raft_malloc(len);
+	if (buf.base == NULL)
+		return CS_ENOMEM;
+	memcpy(buf.base, entry, len);
+	req->r = r;
+	req->cb = cb;
+	rv = raft_apply(r->raft, &req->apply, &buf, 1, on_applied);
+	if (rv != 0) {
+		raft_free(buf.base); /* still ours on failure */
+		return cs_err_from_raft(rv);
+	}
+	return 0;
+}
+
+static void
+on_barrier(struct raft_barrier *b, int status)
+{
+	struct cs_barrier *req = container_of(b, struct cs_barrier, barrier);
+
+	req->cb(req, status_of(req->r, status));
+}
+
+int
+cs_replica_barrier(struct cs_replica *r, struct cs_barrier *req,
+    cs_barrier_cb cb)
+{
+	int rc = can_serve(r);
+	int rv;
+
+	if (rc < 0)
+		return rc;
+	req->r = r;
+	req->cb = cb;
+	rv = raft_barrier(r->raft, &req->barrier, on_barrier);
+	return cs_err_from_raft(rv);
+}
+
+/* ---- membership ---- */
+
+static void
+on_change(struct raft_change *c, int status)
+{
+	struct cs_change *req = container_of(c, struct cs_change, change);
+	struct cs_replica *r = req->r;
+	int rv;
+
+	if (status == 0 && req->step == 1 && !r->closing) {
+		/* added as spare: now promote, which runs catch-up rounds */
+		req->step = 2;
+		rv = raft_assign(r->raft, &req->change, req->id, RAFT_VOTER,
+		    on_change);
+		if (rv == 0)
+			return;
+		status = rv;
+	}
+	req->cb(req, status_of(r, status));
+}
+
+int
+cs_replica_join(struct cs_replica *r, struct cs_change *req, uint64_t id,
+    const char *address, cs_change_cb cb)
+{
+	int rc = can_serve(r);
+	int rv;
+
+	if (rc < 0)
+		return rc;
+	if (id == 0 || address == NULL || address[0] == '\0')
+		return CS_EINVAL;
+	req->r = r;
+	req->cb = cb;
+	req->id = id;
+	req->step = 1;
+	rv = raft_add(r->raft, &req->change, id, address, on_change);
+	return cs_err_from_raft(rv);
+}
+
+int
+cs_replica_remove(struct cs_replica *r, struct cs_change *req, uint64_t id,
+    cs_change_cb cb)
+{
+	int rc = can_serve(r);
+	int rv;
+
+	if (rc < 0)
+		return rc;
+	req->r = r;
+	req->cb = cb;
+	req->id = id;
+	req->step = 0;
+	rv = raft_remove(r->raft, &req->change, id, on_change);
+	return cs_err_from_raft(rv);
+}
+
+static void
+on_transfer(struct raft_transfer *t)
+{
+	struct cs_transfer *req = container_of(t, struct cs_transfer, transfer);
+	struct cs_replica *r = req->r;
+	int status = 0;
+
+	/* 0.15 gives no status: success is "no longer leading" */
+	if (r->closing)
+		status = CS_ECANCELED;
+	else if (raft_state(r->raft) == RAFT_LEADER)
+		status = CS_ETIMEDOUT;
+	req->cb(req, status);
+}
+
+int
+cs_replica_transfer(struct cs_replica *r, struct cs_transfer *req,
+    uint64_t id, cs_transfer_cb cb)
+{
+	int rv;
+
+	if (r->closing)
+		return CS_ECANCELED;
+	if (raft_state(r->raft) != RAFT_LEADER)
+		return CS_ENOTLEADER;
+	if (id == r->raft->id)
+		return CS_EINVAL;
+	req->r = r;
+	req->cb = cb;
+	req->target = id;
+	rv = raft_transfer(r->raft, &req->transfer, id, on_transfer);
+	if (rv == RAFT_BADID)
+		return CS_EINVAL;
+	return cs_err_from_raft(rv);
+}
+
+/* ---- introspection ---- */
+
+int
+cs_replica_state(const struct cs_replica *r)
+{
+	return raft_state(r->raft);
+}
+
+bool
+cs_replica_ready(const struct cs_replica *r)
+{
+	return r->ready && raft_state(r->raft) == RAFT_LEADER;
+}
+
+uint64_t
+cs_replica_id(const struct cs_replica *r)
+{
+	return r->raft->id;
+}
+
+uint64_t
+cs_replica_leader(const struct cs_replica *r)
+{
+	raft_id id = 0;
+	const char *address = NULL;
+
+	raft_leader(r->raft, &id, &address);
+	return id;
+}
+
+uint64_t
+cs_replica_term(const struct cs_replica *r)
+{
+	return r->raft->current_term;
+}
+
+uint64_t
+cs_replica_commit_index(const struct cs_replica *r)
+{
+	return r->raft->commit_index;
+}
+
+uint64_t
+cs_replica_applied_index(const struct cs_replica *r)
+{
+	return raft_last_applied(r->raft);
+}
+
+uint64_t
+cs_replica_last_index(const struct cs_replica *r)
+{
+	return raft_last_index(r->raft);
+}
+
+size_t
+cs_replica_members(const struct cs_replica *r, struct cs_replica_member *out,
+    size_t max)
+{
+	const struct raft_configuration *c = &r->raft->configuration;
+
+	for (unsigned i = 0; i < c->n && i < max; i++) {
+		out[i].id = c->servers[i].id;
+		snprintf(out[i].address, sizeof out[i].address, "%s",
+		    c->servers[i].address);
+		out[i].role = c->servers[i].role;
+	}
+	return c->n;
+}
+
+struct cs_fsm *
+cs_replica_fsm(struct cs_replica *r)
+{
+	return r->fsm;
+}
+
+const char *
+cs_replica_errmsg(const struct cs_replica *r)
+{
+	return r->own ? raft_errmsg(r->raft) : "";
+}
