@@ -374,10 +374,20 @@ void
 cs_store__dedupe_put(struct cs_store *s, const uint8_t id[CS_REQUEST_ID_LEN],
     const struct cs_result *res)
 {
-	struct cs_dedupe_entry *e = &s->dedupe[s->dedupe_next];
+	struct cs_dedupe_entry *e;
 
 	if (is_zero_id(id))
 		return;
+	/* The ring grows until it is full; it cannot have wrapped before,
+	 * so growing keeps arrival order. */
+	if (s->ndedupe == s->capdedupe && s->capdedupe < CS_DEDUPE_MAX) {
+		s->capdedupe = s->capdedupe == 0 ? 64 : s->capdedupe * 2;
+		if (s->capdedupe > CS_DEDUPE_MAX)
+			s->capdedupe = CS_DEDUPE_MAX;
+		s->dedupe = cs_reallocarray(s->dedupe, s->capdedupe,
+		    sizeof *s->dedupe);
+	}
+	e = &s->dedupe[s->dedupe_next];
 	if (s->ndedupe == CS_DEDUPE_MAX) /* evict the oldest */
 		cs_index_remove(s->dedupe_by_id, e->id, CS_REQUEST_ID_LEN,
 		    (uint32_t)s->dedupe_next + 1);

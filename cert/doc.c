@@ -114,8 +114,11 @@ static const struct doctype member_type = {"member", FIELDS(member_fields)};
 static const struct doctype role_type = {"role", FIELDS(role_fields)};
 static const struct doctype notify_type = {"notify", FIELDS(notify_fields)};
 
-#define AT(obj, off, type) ((type *)((char *)(obj) + (off)))
-#define CAT(obj, off, type) ((const type *)((const char *)(obj) + (off)))
+/* Through void *: the offsets come from offsetof(), so the field is
+ * aligned for its type. */
+#define AT(obj, off, type) ((type *)(void *)((char *)(obj) + (off)))
+#define CAT(obj, off, type)                                                 \
+	((const type *)(const void *)((const char *)(obj) + (off)))
 
 static int
 encode(const struct doctype *t, const void *obj, struct cs_buf *out)

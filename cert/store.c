@@ -145,21 +145,22 @@ cs_ns_name(enum cs_ns ns)
 
 /* ---- records and references ---- */
 
-#define REC_PREFIX 8 /* the reference count, kept out of the record bytes */
+#define REC_PREFIX sizeof(uint64_t) /* the reference count, kept out of
+                                       the record bytes */
 
 static uint64_t *
 refs_of(const void *rec)
 {
-	return (uint64_t *)((uintptr_t)rec - REC_PREFIX);
+	return (uint64_t *)(uintptr_t)rec - 1; /* REC_PREFIX bytes before */
 }
 
 void *
 cs_store__raw_alloc(size_t size)
 {
-	uint8_t *p = cs_calloc(1, REC_PREFIX + size);
+	uint64_t *refs = cs_calloc(1, REC_PREFIX + size);
 
-	*(uint64_t *)p = 1;
-	return p + REC_PREFIX;
+	*refs = 1;
+	return refs + 1; /* REC_PREFIX bytes later */
 }
 
 void *
@@ -602,7 +603,6 @@ cs_store_new(void)
 	s->by_not_after = cs_tindex_new();
 	s->key_by_id = cs_index_new();
 	s->actor_by_name = cs_index_new();
-	s->dedupe = cs_calloc(CS_DEDUPE_MAX, sizeof *s->dedupe);
 	s->dedupe_by_id = cs_index_new();
 	return s;
 }

@@ -41,7 +41,7 @@ struct cs_doc {
 	/* then key, NUL, value, zero padding to 8 */
 };
 
-#define CS_AUDIT_CHUNK 65536 /* entries per chunk; chunks never move */
+#define CS_AUDIT_CHUNK 2048 /* entries per chunk; chunks never move */
 
 struct cs_dedupe_entry {
 	uint8_t id[CS_REQUEST_ID_LEN];
@@ -85,7 +85,8 @@ struct cs_store {
 	struct cs_index *actor_by_name;
 
 	/* recent request ids: a ring in arrival order */
-	struct cs_dedupe_entry *dedupe; /* CS_DEDUPE_MAX slots */
+	struct cs_dedupe_entry *dedupe; /* grows to CS_DEDUPE_MAX slots */
+	size_t capdedupe;
 	size_t ndedupe;                 /* filled slots */
 	size_t dedupe_next;             /* slot of the next insertion */
 	struct cs_index *dedupe_by_id;  /* id -> slot + 1 */
