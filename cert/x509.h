@@ -22,9 +22,9 @@
 
 #include "cert/serial.h"
 
-#define CS_X509_MAX_DER (64 * 1024)
+#define CS_X509_MAX_DER  (64 * 1024)
 #define CS_X509_MAX_SANS 1024
-#define CS_SHA256_LEN 32
+#define CS_SHA256_LEN    32
 
 enum cs_key_type {
 	CS_KEY_UNKNOWN = 0,
@@ -55,37 +55,37 @@ struct cs_names {
 
 /* Key usage bits, as X509_get_key_usage() returns them (KU_* values). */
 #define CS_KU_DIGITAL_SIGNATURE 0x0080
-#define CS_KU_NON_REPUDIATION 0x0040
-#define CS_KU_KEY_ENCIPHERMENT 0x0020
+#define CS_KU_NON_REPUDIATION   0x0040
+#define CS_KU_KEY_ENCIPHERMENT  0x0020
 #define CS_KU_DATA_ENCIPHERMENT 0x0010
-#define CS_KU_KEY_AGREEMENT 0x0008
-#define CS_KU_KEY_CERT_SIGN 0x0004
-#define CS_KU_CRL_SIGN 0x0002
-#define CS_KU_ENCIPHER_ONLY 0x0001
-#define CS_KU_DECIPHER_ONLY 0x8000
+#define CS_KU_KEY_AGREEMENT     0x0008
+#define CS_KU_KEY_CERT_SIGN     0x0004
+#define CS_KU_CRL_SIGN          0x0002
+#define CS_KU_ENCIPHER_ONLY     0x0001
+#define CS_KU_DECIPHER_ONLY     0x8000
 
 struct cs_cert_info {
 	struct cs_serial serial;
-	char *subject;       /* RFC 4514 */
-	char *issuer;        /* RFC 4514 */
+	char *subject; /* RFC 4514 */
+	char *issuer;  /* RFC 4514 */
 	struct cs_names sans;
-	int64_t not_before;  /* Unix seconds */
+	int64_t not_before; /* Unix seconds */
 	int64_t not_after;
-	uint8_t key_id[CS_SHA256_LEN];      /* SHA-256 of the SPKI DER */
+	uint8_t key_id[CS_SHA256_LEN]; /* SHA-256 of the SPKI DER */
 	enum cs_key_type key_type;
-	int key_bits;        /* RSA/DSA modulus bits, EC field bits, 255/448 */
-	char curve[32];      /* "P-256", "P-384", "P-521", other NIST or SN
-	                        name for EC; "" otherwise */
+	int key_bits;   /* RSA/DSA modulus bits, EC field bits, 255/448 */
+	char curve[32]; /* "P-256", "P-384", "P-521", other NIST or SN
+			   name for EC; "" otherwise */
 	uint8_t fingerprint[CS_SHA256_LEN]; /* SHA-256 of the DER */
-	bool ca;             /* basicConstraints cA */
-	int path_len;        /* -1 when absent */
+	bool ca;                            /* basicConstraints cA */
+	int path_len;                       /* -1 when absent */
 	bool has_key_usage;
-	uint32_t key_usage;  /* CS_KU_* bits */
-	struct cs_strv eku;  /* short names ("serverAuth") or dotted OIDs */
+	uint32_t key_usage; /* CS_KU_* bits */
+	struct cs_strv eku; /* short names ("serverAuth") or dotted OIDs */
 	uint8_t ski[64];
-	size_t ski_len;      /* 0 when absent */
+	size_t ski_len; /* 0 when absent */
 	uint8_t aki[64];
-	size_t aki_len;      /* 0 when absent (keyIdentifier only) */
+	size_t aki_len;            /* 0 when absent (keyIdentifier only) */
 	struct cs_strv crl_dp;     /* CRL distribution point URIs */
 	struct cs_strv ocsp;       /* AIA OCSP URLs */
 	struct cs_strv ca_issuers; /* AIA caIssuers URLs */
@@ -96,8 +96,8 @@ struct cs_cert_info {
 /* Parses one DER certificate (exactly len bytes; trailing data is an
  * error). On success *out is new (cs_cert_info_free()). On error *out is
  * untouched and errmsg says why. */
-int cs_x509_parse_der(const uint8_t *der, size_t len,
-    struct cs_cert_info **out, char *errmsg);
+int cs_x509_parse_der(const uint8_t *der, size_t len, struct cs_cert_info **out,
+		      char *errmsg);
 
 /* Parses PEM text holding one or more CERTIFICATE blocks (text between
  * blocks is ignored, like openssl does; other block types are skipped), or
@@ -108,7 +108,7 @@ int cs_x509_parse_der(const uint8_t *der, size_t len,
  * or a certificate that does not parse fails the whole bundle, naming the
  * block number in errmsg. */
 int cs_x509_parse_bundle(const uint8_t *in, size_t len, size_t max_certs,
-    struct cs_cert_info ***out, size_t *n, char *errmsg);
+			 struct cs_cert_info ***out, size_t *n, char *errmsg);
 
 void cs_cert_info_free(struct cs_cert_info *ci);
 void cs_cert_info_free_all(struct cs_cert_info **v, size_t n);
