@@ -41,7 +41,10 @@ struct cs_test_ca {
 };
 
 /* A CA named cn. parent NULL makes a self-signed root; otherwise an
- * intermediate signed by parent. Valid from now - 1 day for 10 years. */
+ * intermediate signed by parent. Valid from now - 1 day for 10 years.
+ * basicConstraints is critical CA:TRUE, with pathlen:0 for intermediates
+ * and no path length for roots; keyUsage is keyCertSign and cRLSign; SKI
+ * and AKI are key ids. */
 struct cs_test_ca *cs_test_ca_new(const char *cn, enum cs_test_key type,
 				  const struct cs_test_ca *parent);
 void cs_test_ca_free(struct cs_test_ca *ca);
@@ -50,7 +53,10 @@ void cs_test_ca_free(struct cs_test_ca *ca);
 struct cs_test_leaf {
 	const char *cn;            /* default "leaf" */
 	const char *subject_extra; /* e.g. "O=Hospital,OU=Cardiology" (comma
-				      separated k=v, added before CN) */
+				      separated k=v, added before CN; '+'
+				      instead of ',' joins the next pair to
+				      the same RDN; '\\' quotes the next
+				      character; values are UTF-8) */
 	const char *const *dns;    /* NULL-terminated lists */
 	const char *const *ip;
 	const char *const *uri;
@@ -59,7 +65,8 @@ struct cs_test_leaf {
 	int64_t not_after;    /* default not_before + 90 days */
 	uint64_t serial;      /* default random 16 bytes */
 	EVP_PKEY *key;        /* borrowed; default a new P-256 key */
-	int ca;               /* basicConstraints cA=TRUE */
+	int ca;               /* basicConstraints cA=TRUE (critical, no
+				 path length); otherwise CA:FALSE */
 	const char *ocsp_url; /* AIA OCSP */
 	const char *ca_issuers_url;
 	const char *crl_url;   /* CRL distribution point */
