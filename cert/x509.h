@@ -48,7 +48,10 @@ struct cs_strv {
 };
 
 /* Subject alternative names by kind. IP addresses are text ("10.0.0.1",
- * "2001:db8::1"), as openssl prints them. */
+ * "2001:db8::1"): IPv4 as openssl prints it, IPv6 in the RFC 5952 form of
+ * inet_ntop() (openssl 3.0 prints "2001:DB8:0:0:0:0:0:1" instead). DNS,
+ * URI and e-mail names are printable ASCII (0x20-0x7e); anything else in
+ * them makes the certificate CS_EINVAL. */
 struct cs_names {
 	struct cs_strv dns, ip, uri, email;
 };
@@ -120,5 +123,76 @@ char *cs_x509_der_to_pem(const uint8_t *der, size_t len);
 void cs_strv_free(struct cs_strv *v);
 void cs_names_free(struct cs_names *n);
 size_t cs_names_count(const struct cs_names *n);
+
+/*
+ * Private to cert/ (double underscore): the OpenSSL-facing pieces that
+ * x509.c and csr.c share. OpenSSL types appear by their struct tags so
+ * that including this header does not pull in OpenSSL.
+ */
+struct X509_name_st;          /* X509_NAME */
+struct X509_pubkey_st;        /* X509_PUBKEY */
+struct evp_pkey_st;           /* EVP_PKEY */
+struct stack_st_GENERAL_NAME; /* GENERAL_NAMES */
+
+/* RFC 4514 text of name, byte for byte what `openssl x509 -nameopt
+ * RFC2253,-esc_msb` prints. Borrows name. Returns 0 with *out new
+ * (free()), or CS_EINVAL (the name does not print or is not UTF-8). */
+int cs_x509__name_text(const struct X509_name_st *name, char **out,
+		       char *errmsg);
+
+/* Appends the DNS, IP, URI and e-mail entries of gens to out; other kinds
+ * are ignored. CS_ETOOBIG when gens has more than CS_X509_MAX_SANS
+ * entries, CS_EINVAL for a malformed entry. On error out may hold some
+ * entries: the caller frees it either way. */
+int cs_x509__names_add(struct cs_names *out,
+		       const struct stack_st_GENERAL_NAME *gens, char *errmsg);
+
+/* Type, size ("key_bits" of struct cs_cert_info) and curve of a key.
+ * CS_KEY_UNKNOWN, 0 and "" for what certstore does not know. */
+void cs_x509__key_describe(const struct evp_pkey_st *pkey,
+			   enum cs_key_type *type, int *bits, char curve[32]);
+
+/* DER of a SubjectPublicKeyInfo and its SHA-256 (the key id). der may be
+ * NULL when only the id is wanted; otherwise *der is new (free()).
+ * CS_ECRYPTO on failure. */
+int cs_x509__spki(const struct X509_pubkey_st *pub, uint8_t **der, size_t *len,
+		  uint8_t key_id[CS_SHA256_LEN], char *errmsg);
+
+/* Checks that in is exactly one definite-length DER SEQUENCE of at most
+ * max bytes: CS_EINVAL names "empty", "truncated" or "N bytes of trailing
+ * data"; CS_ETOOBIG over max. what names the object in errmsg. */
+int cs_x509__der_check(const uint8_t *in, size_t len, size_t max,
+		       const char *what, char *errmsg);
+
+/* True when in should be read as PEM text: it holds a "-----BEGIN " and is
+ * not itself one exact DER SEQUENCE. */
+bool cs_x509__is_pem(const uint8_t *in, size_t len);
+
+/* An iterator over the PEM blocks of a text. Text outside blocks is
+ * skipped, as openssl does. Borrows the text. */
+struct cs_x509__pem {
+	const uint8_t *p;   /* private: next line */
+	const uint8_t *end; /* private */
+	size_t block;       /* 1-based number of the last block returned */
+};
+void cs_x509__pem_init(struct cs_x509__pem *it, const uint8_t *in, size_t len);
+/* Returns 1 with the block's label (NUL-terminated, truncated to
+ * label_size) and a view of its body (base64 and any headers), 0 when no
+ * block is left, or CS_EINVAL for a block with no END line (before the
+ * next BEGIN or the end of the text) or a mismatched one (errmsg names
+ * the block). */
+int cs_x509__pem_next(struct cs_x509__pem *it, char *label, size_t label_size,
+		      const uint8_t **body, size_t *body_len, char *errmsg);
+
+/* Decodes base64 (whitespace ignored, padding required) into at most max
+ * bytes. Returns 0 with *out new (free()), CS_EINVAL for bad base64 or
+ * CS_ETOOBIG. */
+int cs_x509__base64_decode(const uint8_t *in, size_t len, size_t max,
+			   uint8_t **out, size_t *out_len, char *errmsg);
+
+/* Writes "<context>: <OpenSSL's reason>" into errmsg and empties the
+ * thread's OpenSSL error queue. The public functions of cert/ empty that
+ * queue on entry and on return, so a reason is always their own. */
+void cs_x509__crypto_errmsg(char *errmsg, const char *context);
 
 #endif
