@@ -20,21 +20,21 @@
 #define CS_CSR_MAX_DER (32 * 1024)
 
 struct cs_csr_info {
-	char *subject;             /* RFC 4514, may be "" */
-	struct cs_names names;     /* from the extensionRequest SAN, if any */
+	char *subject;         /* RFC 4514, may be "" */
+	struct cs_names names; /* from the extensionRequest SAN, if any */
 	enum cs_key_type key_type;
 	int key_bits;
-	char curve[32];            /* "P-256", "P-384", "" */
+	char curve[32];                /* "P-256", "P-384", "" */
 	uint8_t key_id[CS_SHA256_LEN]; /* SHA-256 of spki */
-	uint8_t *spki;             /* DER SubjectPublicKeyInfo */
+	uint8_t *spki;                 /* DER SubjectPublicKeyInfo */
 	size_t spki_len;
-	uint8_t *der;              /* the whole request, DER */
+	uint8_t *der; /* the whole request, DER */
 	size_t der_len;
 };
 
 /* On success *out is new (cs_csr_info_free()); on error untouched. */
 int cs_csr_parse(const uint8_t *in, size_t len, struct cs_csr_info **out,
-    char *errmsg);
+		 char *errmsg);
 
 void cs_csr_info_free(struct cs_csr_info *ci);
 

@@ -71,7 +71,10 @@ cs_x509__crypto_errmsg(char *errmsg, const char *context)
 	 * where it happened ("Field=serialNumber"). Copy before clearing:
 	 * the strings belong to the queue. */
 	buf[0] = '\0';
-	while ((e = ERR_get_error_all(NULL, NULL, NULL, &d, &flags)) != 0) {
+	for (;;) {
+		e = ERR_get_error_all(NULL, NULL, NULL, &d, &flags);
+		if (e == 0)
+			break;
 		if (reason == NULL)
 			reason = ERR_reason_error_string(e);
 		if (data == NULL && (flags & ERR_TXT_STRING) != 0 &&
@@ -207,15 +210,15 @@ out:
  * NUL would truncate the name (the classic "a.com\0.evil.com" trick) and
  * control characters have no business in DNS names, URIs or addresses. */
 static int
-ia5_text(const ASN1_IA5STRING *s, const char *what, char **out,
-    char *errmsg)
+ia5_text(const ASN1_IA5STRING *s, const char *what, char **out, char *errmsg)
 {
 	const unsigned char *p = ASN1_STRING_get0_data(s);
 	int n = ASN1_STRING_length(s);
 
 	for (int i = 0; i < n; i++) {
 		if (p[i] < 0x20 || p[i] > 0x7e) {
-			cs_errmsg_printf(errmsg,
+			cs_errmsg_printf(
+			    errmsg,
 			    "%s: byte 0x%02x at offset %d is not printable "
 			    "ASCII",
 			    what, p[i], i);
@@ -241,8 +244,7 @@ ip_text(const ASN1_OCTET_STRING *s, char **out, char *errmsg)
 		cs_errmsg_printf(errmsg, "SAN IP address of %d bytes", n);
 		return CS_EINVAL;
 	}
-	if (inet_ntop(af, ASN1_STRING_get0_data(s), buf, sizeof buf) ==
-	    NULL) {
+	if (inet_ntop(af, ASN1_STRING_get0_data(s), buf, sizeof buf) == NULL) {
 		cs_errmsg_printf(errmsg, "SAN IP address does not format");
 		return CS_EINVAL;
 	}
@@ -252,14 +254,15 @@ ip_text(const ASN1_OCTET_STRING *s, char **out, char *errmsg)
 
 int
 cs_x509__names_add(struct cs_names *out, const GENERAL_NAMES *gens,
-    char *errmsg)
+		   char *errmsg)
 {
 	int n = sk_GENERAL_NAME_num(gens);
 
 	if (n > CS_X509_MAX_SANS) {
-		cs_errmsg_printf(errmsg, "%d subject alternative names, at "
-					 "most %d allowed",
-		    n, CS_X509_MAX_SANS);
+		cs_errmsg_printf(errmsg,
+				 "%d subject alternative names, at "
+				 "most %d allowed",
+				 n, CS_X509_MAX_SANS);
 		return CS_ETOOBIG;
 	}
 	for (int i = 0; i < n; i++) {
@@ -280,13 +283,13 @@ cs_x509__names_add(struct cs_names *out, const GENERAL_NAMES *gens,
 			break;
 		case GEN_URI:
 			rc = ia5_text(g->d.uniformResourceIdentifier, "SAN URI",
-			    &s, errmsg);
+				      &s, errmsg);
 			if (rc == 0)
 				strv_push(&out->uri, s);
 			break;
 		case GEN_EMAIL:
-			rc = ia5_text(g->d.rfc822Name, "SAN e-mail", &s,
-			    errmsg);
+			rc =
+			    ia5_text(g->d.rfc822Name, "SAN e-mail", &s, errmsg);
 			if (rc == 0)
 				strv_push(&out->email, s);
 			break;
@@ -302,8 +305,8 @@ cs_x509__names_add(struct cs_names *out, const GENERAL_NAMES *gens,
 /* ---- keys ---- */
 
 void
-cs_x509__key_describe(const EVP_PKEY *pkey, enum cs_key_type *type,
-    int *bits, char curve[32])
+cs_x509__key_describe(const EVP_PKEY *pkey, enum cs_key_type *type, int *bits,
+		      char curve[32])
 {
 	char group[64];
 	EC_GROUP *g = NULL;
@@ -365,7 +368,7 @@ cs_x509__key_describe(const EVP_PKEY *pkey, enum cs_key_type *type,
 
 int
 cs_x509__spki(const X509_PUBKEY *pub, uint8_t **der, size_t *len,
-    uint8_t key_id[CS_SHA256_LEN], char *errmsg)
+	      uint8_t key_id[CS_SHA256_LEN], char *errmsg)
 {
 	unsigned char *p = NULL;
 	int n;
@@ -403,13 +406,14 @@ seq_size(const uint8_t *in, size_t len, const char *what, char *errmsg)
 
 	if (len < 2) {
 		cs_errmsg_printf(errmsg, "%s: truncated (%zu bytes)", what,
-		    len);
+				 len);
 		return 0;
 	}
 	if (in[0] != 0x30) {
-		cs_errmsg_printf(errmsg, "%s: not DER (starts with 0x%02x, "
-					 "not a SEQUENCE)",
-		    what, in[0]);
+		cs_errmsg_printf(errmsg,
+				 "%s: not DER (starts with 0x%02x, "
+				 "not a SEQUENCE)",
+				 what, in[0]);
 		return 0;
 	}
 	if (in[1] < 0x80) {
@@ -417,23 +421,25 @@ seq_size(const uint8_t *in, size_t len, const char *what, char *errmsg)
 	} else {
 		nlen = in[1] & 0x7f;
 		if (nlen == 0) {
-			cs_errmsg_printf(errmsg,
-			    "%s: indefinite length is not DER", what);
+			cs_errmsg_printf(
+			    errmsg, "%s: indefinite length is not DER", what);
 			return 0;
 		}
 		if (nlen > 4) {
 			cs_errmsg_printf(errmsg,
-			    "%s: length of %u bytes is too long", what, nlen);
+					 "%s: length of %u bytes is too long",
+					 what, nlen);
 			return 0;
 		}
 		if (len < 2 + nlen) {
 			cs_errmsg_printf(errmsg, "%s: truncated (%zu bytes)",
-			    what, len);
+					 what, len);
 			return 0;
 		}
 		if (in[2] == 0 || (nlen == 1 && in[2] < 0x80)) {
-			cs_errmsg_printf(errmsg,
-			    "%s: length is not in minimal DER form", what);
+			cs_errmsg_printf(
+			    errmsg, "%s: length is not in minimal DER form",
+			    what);
 			return 0;
 		}
 		for (unsigned i = 0; i < nlen; i++)
@@ -444,8 +450,8 @@ seq_size(const uint8_t *in, size_t len, const char *what, char *errmsg)
 }
 
 int
-cs_x509__der_check(const uint8_t *in, size_t len, size_t max,
-    const char *what, char *errmsg)
+cs_x509__der_check(const uint8_t *in, size_t len, size_t max, const char *what,
+		   char *errmsg)
 {
 	size_t total;
 
@@ -455,7 +461,7 @@ cs_x509__der_check(const uint8_t *in, size_t len, size_t max,
 	}
 	if (len > max) {
 		cs_errmsg_printf(errmsg, "%s: %zu bytes, at most %zu allowed",
-		    what, len, max);
+				 what, len, max);
 		return CS_ETOOBIG;
 	}
 	total = seq_size(in, len, what, errmsg);
@@ -463,13 +469,13 @@ cs_x509__der_check(const uint8_t *in, size_t len, size_t max,
 		return CS_EINVAL;
 	if (total > len) {
 		cs_errmsg_printf(errmsg,
-		    "%s: truncated (DER says %zu bytes, got %zu)", what, total,
-		    len);
+				 "%s: truncated (DER says %zu bytes, got %zu)",
+				 what, total, len);
 		return CS_EINVAL;
 	}
 	if (total < len) {
 		cs_errmsg_printf(errmsg, "%s: %zu bytes of trailing data", what,
-		    len - total);
+				 len - total);
 		return CS_EINVAL;
 	}
 	return 0;
@@ -522,8 +528,7 @@ next_line(struct cs_x509__pem *it, const uint8_t **line, size_t *n)
 	e = nl != NULL ? nl : it->end;
 	*line = it->p;
 	it->p = nl != NULL ? nl + 1 : it->end;
-	while (e > *line &&
-	    (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+	while (e > *line && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
 		e--;
 	*n = (size_t)(e - *line);
 	return true;
@@ -532,8 +537,7 @@ next_line(struct cs_x509__pem *it, const uint8_t **line, size_t *n)
 /* If line is "-----<kw><label>-----", returns the label's length and sets
  * *label; otherwise returns -1. */
 static long
-boundary(const uint8_t *line, size_t n, const char *kw,
-    const uint8_t **label)
+boundary(const uint8_t *line, size_t n, const char *kw, const uint8_t **label)
 {
 	size_t k = strlen(kw);
 
@@ -547,7 +551,7 @@ boundary(const uint8_t *line, size_t n, const char *kw,
 
 int
 cs_x509__pem_next(struct cs_x509__pem *it, char *label, size_t label_size,
-    const uint8_t **body, size_t *body_len, char *errmsg)
+		  const uint8_t **body, size_t *body_len, char *errmsg)
 {
 	const uint8_t *line, *lab, *endlab, *start;
 	size_t n;
@@ -566,14 +570,24 @@ cs_x509__pem_next(struct cs_x509__pem *it, char *label, size_t label_size,
 
 		if (!next_line(it, &line, &n)) {
 			cs_errmsg_printf(errmsg, "block %zu (%s): no END line",
-			    it->block, label);
+					 it->block, label);
+			return CS_EINVAL;
+		}
+		/* Said here, or the next block's lines would surface later
+		 * as a puzzling "bad base64: '-'". */
+		if (n >= 11 && memcmp(line, "-----BEGIN ", 11) == 0) {
+			cs_errmsg_printf(errmsg,
+					 "block %zu (%s): no END line before "
+					 "the next BEGIN",
+					 it->block, label);
 			return CS_EINVAL;
 		}
 		if (n < 9 || memcmp(line, "-----END", 8) != 0)
 			continue;
 		eln = boundary(line, n, "END ", &endlab);
 		if (eln != ln || memcmp(endlab, lab, (size_t)ln) != 0) {
-			cs_errmsg_printf(errmsg,
+			cs_errmsg_printf(
+			    errmsg,
 			    "block %zu (%s): END line does not match BEGIN",
 			    it->block, label);
 			return CS_EINVAL;
@@ -607,8 +621,8 @@ is_blank(uint8_t c)
 }
 
 int
-cs_x509__base64_decode(const uint8_t *in, size_t len, size_t max,
-    uint8_t **out, size_t *out_len, char *errmsg)
+cs_x509__base64_decode(const uint8_t *in, size_t len, size_t max, uint8_t **out,
+		       size_t *out_len, char *errmsg)
 {
 	size_t nchars = 0, npad = 0, olen, o = 0;
 	uint32_t acc = 0;
@@ -626,18 +640,19 @@ cs_x509__base64_decode(const uint8_t *in, size_t len, size_t max,
 		}
 		if (b64val(in[i]) < 0) {
 			if (in[i] > 0x20 && in[i] < 0x7f)
-				cs_errmsg_printf(errmsg,
-				    "bad base64: '%c' at offset %zu", in[i],
-				    i);
+				cs_errmsg_printf(
+				    errmsg, "bad base64: '%c' at offset %zu",
+				    in[i], i);
 			else
-				cs_errmsg_printf(errmsg,
+				cs_errmsg_printf(
+				    errmsg,
 				    "bad base64: byte 0x%02x at offset %zu",
 				    in[i], i);
 			return CS_EINVAL;
 		}
 		if (npad > 0) {
 			cs_errmsg_printf(errmsg,
-			    "bad base64: data after '=' padding");
+					 "bad base64: data after '=' padding");
 			return CS_EINVAL;
 		}
 		nchars++;
@@ -647,7 +662,8 @@ cs_x509__base64_decode(const uint8_t *in, size_t len, size_t max,
 		return CS_EINVAL;
 	}
 	if (npad > 2 || (nchars + npad) % 4 != 0) {
-		cs_errmsg_printf(errmsg,
+		cs_errmsg_printf(
+		    errmsg,
 		    "bad base64: %zu characters and %zu '=' are not whole "
 		    "groups of 4",
 		    nchars, npad);
@@ -655,8 +671,8 @@ cs_x509__base64_decode(const uint8_t *in, size_t len, size_t max,
 	}
 	olen = nchars / 4 * 3 + (nchars % 4 == 0 ? 0 : nchars % 4 - 1);
 	if (olen > max) {
-		cs_errmsg_printf(errmsg, "%zu bytes, at most %zu allowed",
-		    olen, max);
+		cs_errmsg_printf(errmsg, "%zu bytes, at most %zu allowed", olen,
+				 max);
 		return CS_ETOOBIG;
 	}
 	buf = cs_malloc(olen);
@@ -736,7 +752,7 @@ time_unix(const ASN1_TIME *t, const char *what, int64_t *out, char *errmsg)
 		return CS_EINVAL;
 	}
 	*out = days_from_civil((int64_t)tm.tm_year + 1900,
-		   (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday) *
+			       (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday) *
 		   86400 +
 	       tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
 	return 0;
@@ -757,7 +773,7 @@ ext_d2i(X509 *x, int nid, int *rc, char *errmsg)
 		return ext;
 	if (crit == -2)
 		cs_errmsg_printf(errmsg, "extension %s appears more than once",
-		    OBJ_nid2sn(nid));
+				 OBJ_nid2sn(nid));
 	else
 		cs_x509__crypto_errmsg(errmsg, OBJ_nid2sn(nid));
 	*rc = CS_EINVAL;
@@ -766,7 +782,7 @@ ext_d2i(X509 *x, int nid, int *rc, char *errmsg)
 
 static int
 copy_keyid(const ASN1_OCTET_STRING *id, const char *what, uint8_t *dst,
-    size_t size, size_t *len, char *errmsg)
+	   size_t size, size_t *len, char *errmsg)
 {
 	int n;
 
@@ -776,7 +792,7 @@ copy_keyid(const ASN1_OCTET_STRING *id, const char *what, uint8_t *dst,
 	n = ASN1_STRING_length(id);
 	if (n < 0 || (size_t)n > size) {
 		cs_errmsg_printf(errmsg, "%s of %d bytes, at most %zu kept",
-		    what, n, size);
+				 what, n, size);
 		return CS_EINVAL;
 	}
 	if (n > 0)
@@ -819,7 +835,7 @@ get_eku(X509 *x, struct cs_strv *out, char *errmsg)
 /* Collects the URIs of a GENERAL_NAMES: CRL DP and AIA locations. */
 static int
 push_uri(struct cs_strv *out, const GENERAL_NAME *g, const char *what,
-    char *errmsg)
+	 char *errmsg)
 {
 	char *s = NULL;
 	int rc;
@@ -850,15 +866,14 @@ get_crl_dp(X509 *x, struct cs_strv *out, char *errmsg)
 		full = dp->distpoint->name.fullname;
 		for (int j = 0; rc == 0 && j < sk_GENERAL_NAME_num(full); j++)
 			rc = push_uri(out, sk_GENERAL_NAME_value(full, j),
-			    "CRL distribution point", errmsg);
+				      "CRL distribution point", errmsg);
 	}
 	CRL_DIST_POINTS_free(dps);
 	return rc;
 }
 
 static int
-get_aia(X509 *x, struct cs_strv *ocsp, struct cs_strv *ca_issuers,
-    char *errmsg)
+get_aia(X509 *x, struct cs_strv *ocsp, struct cs_strv *ca_issuers, char *errmsg)
 {
 	AUTHORITY_INFO_ACCESS *aia = NULL;
 	int rc;
@@ -872,8 +887,8 @@ get_aia(X509 *x, struct cs_strv *ocsp, struct cs_strv *ca_issuers,
 		if (nid == NID_ad_OCSP)
 			rc = push_uri(ocsp, ad->location, "AIA OCSP", errmsg);
 		else if (nid == NID_ad_ca_issuers)
-			rc = push_uri(ca_issuers, ad->location,
-			    "AIA caIssuers", errmsg);
+			rc = push_uri(ca_issuers, ad->location, "AIA caIssuers",
+				      errmsg);
 	}
 	AUTHORITY_INFO_ACCESS_free(aia);
 	return rc;
@@ -892,9 +907,11 @@ get_basic(X509 *x, struct cs_cert_info *ci, char *errmsg)
 	if (rc < 0 || bc == NULL)
 		goto out;
 	ci->ca = bc->ca != 0;
-	if (bc->pathlen != NULL) {
-		/* Negative values were refused by the EXFLAG_INVALID check;
-		 * absurd ones are clamped, they limit nothing in practice. */
+	/* RFC 5280 4.2.1.9: pathLenConstraint means something only when cA
+	 * is set. Some end-entity certificates carry one anyway; it is
+	 * ignored rather than refused. */
+	if (ci->ca && bc->pathlen != NULL) {
+		/* Absurdly large values are clamped: they limit nothing. */
 		if (ASN1_INTEGER_get_int64(&pl, bc->pathlen) != 1 || pl < 0) {
 			cs_errmsg_printf(errmsg, "basicConstraints: bad "
 						 "pathLenConstraint");
@@ -924,22 +941,21 @@ get_sans(X509 *x, struct cs_names *out, char *errmsg)
 
 static int
 fill(struct cs_cert_info *ci, X509 *x, const uint8_t *der, size_t len,
-    char *errmsg)
+     char *errmsg)
 {
 	const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
 	uint32_t flags;
 	int rc;
 
 	rc = cs_serial_from_bytes(&ci->serial, ASN1_STRING_get0_data(sn),
-	    (size_t)ASN1_STRING_length(sn),
-	    ASN1_STRING_type(sn) == V_ASN1_NEG_INTEGER);
+				  (size_t)ASN1_STRING_length(sn),
+				  ASN1_STRING_type(sn) == V_ASN1_NEG_INTEGER);
 	if (rc < 0) {
 		cs_errmsg_printf(errmsg, "serial of %d bytes, at most %d kept",
-		    ASN1_STRING_length(sn), CS_SERIAL_MAX);
+				 ASN1_STRING_length(sn), CS_SERIAL_MAX);
 		return rc;
 	}
-	rc = cs_x509__name_text(X509_get_subject_name(x), &ci->subject,
-	    errmsg);
+	rc = cs_x509__name_text(X509_get_subject_name(x), &ci->subject, errmsg);
 	if (rc < 0) {
 		cs_errmsg_wrapf(errmsg, "subject");
 		return rc;
@@ -955,22 +971,22 @@ fill(struct cs_cert_info *ci, X509 *x, const uint8_t *der, size_t len,
 	flags = X509_get_extension_flags(x);
 	if ((flags & EXFLAG_INVALID) != 0) {
 		cs_x509__crypto_errmsg(errmsg,
-		    "extensions are malformed or repeated");
+				       "extensions are malformed or repeated");
 		return CS_EINVAL;
 	}
 	rc = time_unix(X509_get0_notBefore(x), "notBefore", &ci->not_before,
-	    errmsg);
+		       errmsg);
 	if (rc == 0)
 		rc = time_unix(X509_get0_notAfter(x), "notAfter",
-		    &ci->not_after, errmsg);
+			       &ci->not_after, errmsg);
 	if (rc == 0)
 		rc = cs_x509__spki(X509_get_X509_PUBKEY(x), NULL, NULL,
-		    ci->key_id, errmsg);
+				   ci->key_id, errmsg);
 	if (rc < 0)
 		return rc;
 	/* NULL for algorithms OpenSSL cannot load: still a certificate. */
-	cs_x509__key_describe(X509_get0_pubkey(x), &ci->key_type,
-	    &ci->key_bits, ci->curve);
+	cs_x509__key_describe(X509_get0_pubkey(x), &ci->key_type, &ci->key_bits,
+			      ci->curve);
 	if (EVP_Digest(der, len, ci->fingerprint, NULL, EVP_sha256(), NULL) !=
 	    1) {
 		cs_x509__crypto_errmsg(errmsg, "fingerprint");
@@ -985,12 +1001,12 @@ fill(struct cs_cert_info *ci, X509 *x, const uint8_t *der, size_t len,
 		rc = get_eku(x, &ci->eku, errmsg);
 	if (rc == 0)
 		rc = copy_keyid(X509_get0_subject_key_id(x),
-		    "subjectKeyIdentifier", ci->ski, sizeof ci->ski,
-		    &ci->ski_len, errmsg);
+				"subjectKeyIdentifier", ci->ski, sizeof ci->ski,
+				&ci->ski_len, errmsg);
 	if (rc == 0)
 		rc = copy_keyid(X509_get0_authority_key_id(x),
-		    "authorityKeyIdentifier", ci->aki, sizeof ci->aki,
-		    &ci->aki_len, errmsg);
+				"authorityKeyIdentifier", ci->aki,
+				sizeof ci->aki, &ci->aki_len, errmsg);
 	if (rc == 0)
 		rc = get_crl_dp(x, &ci->crl_dp, errmsg);
 	if (rc == 0)
@@ -1004,7 +1020,7 @@ fill(struct cs_cert_info *ci, X509 *x, const uint8_t *der, size_t len,
 
 int
 cs_x509_parse_der(const uint8_t *der, size_t len, struct cs_cert_info **out,
-    char *errmsg)
+		  char *errmsg)
 {
 	struct cs_cert_info *ci = NULL;
 	X509 *x = NULL;
@@ -1013,7 +1029,7 @@ cs_x509_parse_der(const uint8_t *der, size_t len, struct cs_cert_info **out,
 
 	ERR_clear_error();
 	rc = cs_x509__der_check(der, len, CS_X509_MAX_DER, "certificate",
-	    errmsg);
+				errmsg);
 	if (rc < 0)
 		goto out;
 	rc = CS_EINVAL;
@@ -1023,9 +1039,10 @@ cs_x509_parse_der(const uint8_t *der, size_t len, struct cs_cert_info **out,
 		goto out;
 	}
 	if (p != der + len) { /* the outer length matched; the inner did not */
-		cs_errmsg_printf(errmsg, "certificate: %zu bytes of trailing "
-					 "data",
-		    (size_t)(der + len - p));
+		cs_errmsg_printf(errmsg,
+				 "certificate: %zu bytes of trailing "
+				 "data",
+				 (size_t)(der + len - p));
 		goto out;
 	}
 	ci = cs_calloc(1, sizeof *ci);
@@ -1052,7 +1069,7 @@ is_cert_label(const char *label)
 
 static int
 parse_pem(const uint8_t *in, size_t len, size_t max_certs,
-    struct cs_cert_info ***v, size_t *nv, char *errmsg)
+	  struct cs_cert_info ***v, size_t *nv, char *errmsg)
 {
 	struct cs_x509__pem it;
 	char label[64];
@@ -1065,27 +1082,27 @@ parse_pem(const uint8_t *in, size_t len, size_t max_certs,
 	cs_x509__pem_init(&it, in, len);
 	for (;;) {
 		rc = cs_x509__pem_next(&it, label, sizeof label, &body,
-		    &body_len, errmsg);
+				       &body_len, errmsg);
 		if (rc <= 0)
 			break;
 		if (!is_cert_label(label))
 			continue;
 		if (*nv >= max_certs) {
-			cs_errmsg_printf(errmsg,
-			    "more than %zu certificates (block %zu)",
+			cs_errmsg_printf(
+			    errmsg, "more than %zu certificates (block %zu)",
 			    max_certs, it.block);
 			rc = CS_ETOOBIG;
 			break;
 		}
 		rc = cs_x509__base64_decode(body, body_len, CS_X509_MAX_DER,
-		    &der, &der_len, errmsg);
+					    &der, &der_len, errmsg);
 		if (rc == 0)
 			rc = cs_x509_parse_der(der, der_len, &ci, errmsg);
 		free(der);
 		der = NULL;
 		if (rc < 0) {
 			cs_errmsg_wrapf(errmsg, "block %zu (%s)", it.block,
-			    label);
+					label);
 			break;
 		}
 		*v = cs_reallocarray(*v, *nv + 1, sizeof **v);
@@ -1093,9 +1110,10 @@ parse_pem(const uint8_t *in, size_t len, size_t max_certs,
 		ci = NULL;
 	}
 	if (rc == 0 && *nv == 0) {
-		cs_errmsg_printf(errmsg, "no CERTIFICATE block in %zu PEM "
-					 "blocks",
-		    it.block);
+		cs_errmsg_printf(errmsg,
+				 "no CERTIFICATE block in %zu PEM "
+				 "blocks",
+				 it.block);
 		rc = CS_EINVAL;
 	}
 	return rc;
@@ -1103,7 +1121,7 @@ parse_pem(const uint8_t *in, size_t len, size_t max_certs,
 
 int
 cs_x509_parse_bundle(const uint8_t *in, size_t len, size_t max_certs,
-    struct cs_cert_info ***out, size_t *n, char *errmsg)
+		     struct cs_cert_info ***out, size_t *n, char *errmsg)
 {
 	struct cs_cert_info **v = NULL;
 	size_t nv = 0;

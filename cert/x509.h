@@ -22,9 +22,9 @@
 
 #include "cert/serial.h"
 
-#define CS_X509_MAX_DER (64 * 1024)
+#define CS_X509_MAX_DER  (64 * 1024)
 #define CS_X509_MAX_SANS 1024
-#define CS_SHA256_LEN 32
+#define CS_SHA256_LEN    32
 
 enum cs_key_type {
 	CS_KEY_UNKNOWN = 0,
@@ -58,37 +58,37 @@ struct cs_names {
 
 /* Key usage bits, as X509_get_key_usage() returns them (KU_* values). */
 #define CS_KU_DIGITAL_SIGNATURE 0x0080
-#define CS_KU_NON_REPUDIATION 0x0040
-#define CS_KU_KEY_ENCIPHERMENT 0x0020
+#define CS_KU_NON_REPUDIATION   0x0040
+#define CS_KU_KEY_ENCIPHERMENT  0x0020
 #define CS_KU_DATA_ENCIPHERMENT 0x0010
-#define CS_KU_KEY_AGREEMENT 0x0008
-#define CS_KU_KEY_CERT_SIGN 0x0004
-#define CS_KU_CRL_SIGN 0x0002
-#define CS_KU_ENCIPHER_ONLY 0x0001
-#define CS_KU_DECIPHER_ONLY 0x8000
+#define CS_KU_KEY_AGREEMENT     0x0008
+#define CS_KU_KEY_CERT_SIGN     0x0004
+#define CS_KU_CRL_SIGN          0x0002
+#define CS_KU_ENCIPHER_ONLY     0x0001
+#define CS_KU_DECIPHER_ONLY     0x8000
 
 struct cs_cert_info {
 	struct cs_serial serial;
-	char *subject;       /* RFC 4514 */
-	char *issuer;        /* RFC 4514 */
+	char *subject; /* RFC 4514 */
+	char *issuer;  /* RFC 4514 */
 	struct cs_names sans;
-	int64_t not_before;  /* Unix seconds */
+	int64_t not_before; /* Unix seconds */
 	int64_t not_after;
-	uint8_t key_id[CS_SHA256_LEN];      /* SHA-256 of the SPKI DER */
+	uint8_t key_id[CS_SHA256_LEN]; /* SHA-256 of the SPKI DER */
 	enum cs_key_type key_type;
-	int key_bits;        /* RSA/DSA modulus bits, EC field bits, 255/448 */
-	char curve[32];      /* "P-256", "P-384", "P-521", other NIST or SN
-	                        name for EC; "" otherwise */
+	int key_bits;   /* RSA/DSA modulus bits, EC field bits, 255/448 */
+	char curve[32]; /* "P-256", "P-384", "P-521", other NIST or SN
+			   name for EC; "" otherwise */
 	uint8_t fingerprint[CS_SHA256_LEN]; /* SHA-256 of the DER */
-	bool ca;             /* basicConstraints cA */
-	int path_len;        /* -1 when absent */
+	bool ca;                            /* basicConstraints cA */
+	int path_len;                       /* -1 when absent */
 	bool has_key_usage;
-	uint32_t key_usage;  /* CS_KU_* bits */
-	struct cs_strv eku;  /* short names ("serverAuth") or dotted OIDs */
+	uint32_t key_usage; /* CS_KU_* bits */
+	struct cs_strv eku; /* short names ("serverAuth") or dotted OIDs */
 	uint8_t ski[64];
-	size_t ski_len;      /* 0 when absent */
+	size_t ski_len; /* 0 when absent */
 	uint8_t aki[64];
-	size_t aki_len;      /* 0 when absent (keyIdentifier only) */
+	size_t aki_len;            /* 0 when absent (keyIdentifier only) */
 	struct cs_strv crl_dp;     /* CRL distribution point URIs */
 	struct cs_strv ocsp;       /* AIA OCSP URLs */
 	struct cs_strv ca_issuers; /* AIA caIssuers URLs */
@@ -99,8 +99,8 @@ struct cs_cert_info {
 /* Parses one DER certificate (exactly len bytes; trailing data is an
  * error). On success *out is new (cs_cert_info_free()). On error *out is
  * untouched and errmsg says why. */
-int cs_x509_parse_der(const uint8_t *der, size_t len,
-    struct cs_cert_info **out, char *errmsg);
+int cs_x509_parse_der(const uint8_t *der, size_t len, struct cs_cert_info **out,
+		      char *errmsg);
 
 /* Parses PEM text holding one or more CERTIFICATE blocks (text between
  * blocks is ignored, like openssl does; other block types are skipped), or
@@ -111,7 +111,7 @@ int cs_x509_parse_der(const uint8_t *der, size_t len,
  * or a certificate that does not parse fails the whole bundle, naming the
  * block number in errmsg. */
 int cs_x509_parse_bundle(const uint8_t *in, size_t len, size_t max_certs,
-    struct cs_cert_info ***out, size_t *n, char *errmsg);
+			 struct cs_cert_info ***out, size_t *n, char *errmsg);
 
 void cs_cert_info_free(struct cs_cert_info *ci);
 void cs_cert_info_free_all(struct cs_cert_info **v, size_t n);
@@ -129,40 +129,40 @@ size_t cs_names_count(const struct cs_names *n);
  * x509.c and csr.c share. OpenSSL types appear by their struct tags so
  * that including this header does not pull in OpenSSL.
  */
-struct X509_name_st;           /* X509_NAME */
-struct X509_pubkey_st;         /* X509_PUBKEY */
-struct evp_pkey_st;            /* EVP_PKEY */
-struct stack_st_GENERAL_NAME;  /* GENERAL_NAMES */
+struct X509_name_st;          /* X509_NAME */
+struct X509_pubkey_st;        /* X509_PUBKEY */
+struct evp_pkey_st;           /* EVP_PKEY */
+struct stack_st_GENERAL_NAME; /* GENERAL_NAMES */
 
 /* RFC 4514 text of name, byte for byte what `openssl x509 -nameopt
  * RFC2253,-esc_msb` prints. Borrows name. Returns 0 with *out new
  * (free()), or CS_EINVAL (the name does not print or is not UTF-8). */
 int cs_x509__name_text(const struct X509_name_st *name, char **out,
-    char *errmsg);
+		       char *errmsg);
 
 /* Appends the DNS, IP, URI and e-mail entries of gens to out; other kinds
  * are ignored. CS_ETOOBIG when gens has more than CS_X509_MAX_SANS
  * entries, CS_EINVAL for a malformed entry. On error out may hold some
  * entries: the caller frees it either way. */
 int cs_x509__names_add(struct cs_names *out,
-    const struct stack_st_GENERAL_NAME *gens, char *errmsg);
+		       const struct stack_st_GENERAL_NAME *gens, char *errmsg);
 
 /* Type, size ("key_bits" of struct cs_cert_info) and curve of a key.
  * CS_KEY_UNKNOWN, 0 and "" for what certstore does not know. */
 void cs_x509__key_describe(const struct evp_pkey_st *pkey,
-    enum cs_key_type *type, int *bits, char curve[32]);
+			   enum cs_key_type *type, int *bits, char curve[32]);
 
 /* DER of a SubjectPublicKeyInfo and its SHA-256 (the key id). der may be
  * NULL when only the id is wanted; otherwise *der is new (free()).
  * CS_ECRYPTO on failure. */
-int cs_x509__spki(const struct X509_pubkey_st *pub, uint8_t **der,
-    size_t *len, uint8_t key_id[CS_SHA256_LEN], char *errmsg);
+int cs_x509__spki(const struct X509_pubkey_st *pub, uint8_t **der, size_t *len,
+		  uint8_t key_id[CS_SHA256_LEN], char *errmsg);
 
 /* Checks that in is exactly one definite-length DER SEQUENCE of at most
  * max bytes: CS_EINVAL names "empty", "truncated" or "N bytes of trailing
  * data"; CS_ETOOBIG over max. what names the object in errmsg. */
 int cs_x509__der_check(const uint8_t *in, size_t len, size_t max,
-    const char *what, char *errmsg);
+		       const char *what, char *errmsg);
 
 /* True when in should be read as PEM text: it holds a "-----BEGIN " and is
  * not itself one exact DER SEQUENCE. */
@@ -175,20 +175,20 @@ struct cs_x509__pem {
 	const uint8_t *end; /* private */
 	size_t block;       /* 1-based number of the last block returned */
 };
-void cs_x509__pem_init(struct cs_x509__pem *it, const uint8_t *in,
-    size_t len);
+void cs_x509__pem_init(struct cs_x509__pem *it, const uint8_t *in, size_t len);
 /* Returns 1 with the block's label (NUL-terminated, truncated to
  * label_size) and a view of its body (base64 and any headers), 0 when no
- * block is left, or CS_EINVAL for a block with no END line or a
- * mismatched one (errmsg names the block). */
-int cs_x509__pem_next(struct cs_x509__pem *it, char *label,
-    size_t label_size, const uint8_t **body, size_t *body_len, char *errmsg);
+ * block is left, or CS_EINVAL for a block with no END line (before the
+ * next BEGIN or the end of the text) or a mismatched one (errmsg names
+ * the block). */
+int cs_x509__pem_next(struct cs_x509__pem *it, char *label, size_t label_size,
+		      const uint8_t **body, size_t *body_len, char *errmsg);
 
 /* Decodes base64 (whitespace ignored, padding required) into at most max
  * bytes. Returns 0 with *out new (free()), CS_EINVAL for bad base64 or
  * CS_ETOOBIG. */
 int cs_x509__base64_decode(const uint8_t *in, size_t len, size_t max,
-    uint8_t **out, size_t *out_len, char *errmsg);
+			   uint8_t **out, size_t *out_len, char *errmsg);
 
 /* Writes "<context>: <OpenSSL's reason>" into errmsg and empties the
  * thread's OpenSSL error queue. The public functions of cert/ empty that

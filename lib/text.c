@@ -1,6 +1,7 @@
 #include "lib/text.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,17 @@ digits(const char **p, int n, int *out)
 	return 0;
 }
 
+/* "2026-02-30" must be refused, not read as March 2. */
+static int
+days_in_month(int y, int m)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30,
+				   31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : days[m - 1];
+}
+
 int
 cs_time_parse(const char *s, int64_t *out)
 {
@@ -157,8 +169,9 @@ cs_time_parse(const char *s, int64_t *out)
 	} else {
 		return CS_EINVAL;
 	}
-	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-	    mi > 59 || sec > 60 || oh > 23 || om > 59)
+	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 ||
+	    d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60 ||
+	    oh > 23 || om > 59)
 		return CS_EINVAL;
 	*out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
 	       h * 3600 + mi * 60 + sec - sign * (oh * 3600 + om * 60);
@@ -175,7 +188,7 @@ cs_duration_parse(const char *s, int64_t *out)
 	if (!isdigit((unsigned char)*p))
 		return CS_EINVAL;
 	while (isdigit((unsigned char)*p)) {
-		if (v > (INT64_MAX - 9) / 10)
+		if (v > (INT64_MAX - (*p - '0')) / 10)
 			return CS_EINVAL;
 		v = v * 10 + (*p - '0');
 		p++;

@@ -41,36 +41,44 @@ struct cs_test_ca {
 };
 
 /* A CA named cn. parent NULL makes a self-signed root; otherwise an
- * intermediate signed by parent. Valid from now - 1 day for 10 years. */
+ * intermediate signed by parent. Valid from now - 1 day for 10 years.
+ * basicConstraints is critical CA:TRUE, with pathlen:0 for intermediates
+ * and no path length for roots; keyUsage is keyCertSign and cRLSign; SKI
+ * and AKI are key ids. */
 struct cs_test_ca *cs_test_ca_new(const char *cn, enum cs_test_key type,
-    const struct cs_test_ca *parent);
+				  const struct cs_test_ca *parent);
 void cs_test_ca_free(struct cs_test_ca *ca);
 
 /* What a leaf gets. Zero/NULL fields take defaults. */
 struct cs_test_leaf {
 	const char *cn;            /* default "leaf" */
 	const char *subject_extra; /* e.g. "O=Hospital,OU=Cardiology" (comma
-	                              separated k=v, added before CN) */
+				      separated k=v, added before CN; '+'
+				      instead of ',' joins the next pair to
+				      the same RDN; '\\' quotes the next
+				      character; values are UTF-8) */
 	const char *const *dns;    /* NULL-terminated lists */
 	const char *const *ip;
 	const char *const *uri;
 	const char *const *email;
-	int64_t not_before;        /* default now - 1 h */
-	int64_t not_after;         /* default not_before + 90 days */
-	uint64_t serial;           /* default random 16 bytes */
-	EVP_PKEY *key;             /* borrowed; default a new P-256 key */
-	int ca;                    /* basicConstraints cA=TRUE */
-	const char *ocsp_url;      /* AIA OCSP */
+	int64_t not_before;   /* default now - 1 h */
+	int64_t not_after;    /* default not_before + 90 days */
+	uint64_t serial;      /* default random 16 bytes */
+	EVP_PKEY *key;        /* borrowed; default a new P-256 key */
+	int ca;               /* basicConstraints cA=TRUE (critical, no
+				 path length); otherwise CA:FALSE */
+	const char *ocsp_url; /* AIA OCSP */
 	const char *ca_issuers_url;
-	const char *crl_url;       /* CRL distribution point */
-	const char *eku;           /* e.g. "serverAuth,clientAuth" */
-	const char *key_usage;     /* e.g. "digitalSignature,keyEncipherment" */
+	const char *crl_url;   /* CRL distribution point */
+	const char *eku;       /* e.g. "serverAuth,clientAuth" */
+	const char *key_usage; /* e.g. "digitalSignature,keyEncipherment" */
 };
 
 /* Issues a leaf from ca. Returns new DER (free()), *len set. If cert_out
  * is not NULL it receives a new X509 * as well. */
 uint8_t *cs_test_issue(const struct cs_test_ca *ca,
-    const struct cs_test_leaf *leaf, size_t *len, X509 **cert_out);
+		       const struct cs_test_leaf *leaf, size_t *len,
+		       X509 **cert_out);
 
 /* DER to PEM text; returns new (free()). */
 char *cs_test_pem(const uint8_t *der, size_t len);
@@ -78,11 +86,11 @@ char *cs_test_pem(const uint8_t *der, size_t len);
 /* A signed PKCS#10 request for key with subject CN=cn and the given DNS
  * SANs (NULL-terminated list, may be NULL). Returns new DER (free()). */
 uint8_t *cs_test_csr(EVP_PKEY *key, const char *cn, const char *const *dns,
-    size_t *len);
+		     size_t *len);
 
 /* Writes len bytes to a new file under dir (created if missing), named
  * name. Returns the path (free()). For tests that need real files. */
 char *cs_test_write_file(const char *dir, const char *name, const void *p,
-    size_t len);
+			 size_t len);
 
 #endif
