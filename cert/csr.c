@@ -17,6 +17,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "cert/der.h"
+#include "cert/pem.h"
 #include "lib/error.h"
 #include "lib/mem.h"
 
@@ -36,16 +38,16 @@ static int
 unpem(const uint8_t *in, size_t len, uint8_t **der, size_t *der_len,
       char *errmsg)
 {
-	struct cs_x509__pem it;
+	struct cs_pem it;
 	char label[64];
 	const uint8_t *body;
 	size_t body_len;
 	size_t found = 0;
 	int rc;
 
-	cs_x509__pem_init(&it, in, len);
+	cs_pem_init(&it, in, len);
 	for (;;) {
-		rc = cs_x509__pem_next(&it, label, sizeof label, &body,
+		rc = cs_pem_next(&it, label, sizeof label, &body,
 				       &body_len, errmsg);
 		if (rc <= 0)
 			break;
@@ -58,7 +60,7 @@ unpem(const uint8_t *in, size_t len, uint8_t **der, size_t *der_len,
 			rc = CS_EINVAL;
 			break;
 		}
-		rc = cs_x509__base64_decode(body, body_len, CS_CSR_MAX_DER, der,
+		rc = cs_base64_decode(body, body_len, CS_CSR_MAX_DER, der,
 					    der_len, errmsg);
 		if (rc < 0) {
 			cs_errmsg_wrapf(errmsg, "block %zu (%s)", it.block,
@@ -217,14 +219,14 @@ cs_csr_parse(const uint8_t *in, size_t len, struct cs_csr_info **out,
 	int rc;
 
 	ERR_clear_error();
-	if (len > 0 && cs_x509__is_pem(in, len)) {
+	if (len > 0 && cs_pem_detect(in, len)) {
 		rc = unpem(in, len, &pem_der, &der_len, errmsg);
 		if (rc < 0)
 			goto out;
 		der = pem_der;
 	}
 	rc =
-	    cs_x509__der_check(der, der_len, CS_CSR_MAX_DER, "request", errmsg);
+	    cs_der_check(der, der_len, CS_CSR_MAX_DER, "request", errmsg);
 	if (rc < 0)
 		goto out;
 	p = der;

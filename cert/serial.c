@@ -49,6 +49,7 @@ cs_serial_parse(const char *text, struct cs_serial *out)
 	size_t nd = 0;
 	size_t n;
 	bool neg = false;
+	bool seen_digit = false;
 	const char *p = text;
 	int rc;
 
@@ -61,12 +62,15 @@ cs_serial_parse(const char *text, struct cs_serial *out)
 	for (; *p != '\0'; p++) {
 		if (*p == ':')
 			continue;
+		seen_digit = true;
 		if (nd == 0 && *p == '0')
 			continue; /* leading zeros */
 		if (nd >= sizeof digits - 2)
 			return CS_ETOOBIG;
 		digits[nd++] = *p;
 	}
+	if (!seen_digit)
+		return CS_EINVAL; /* only separators */
 	if (nd % 2 != 0) {
 		memmove(digits + 1, digits, nd);
 		digits[0] = '0';

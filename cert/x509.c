@@ -23,8 +23,11 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "cert/der.h"
+#include "cert/pem.h"
 #include "lib/error.h"
 #include "lib/mem.h"
+#include "lib/text.h"
 
 /* `openssl x509 -nameopt RFC2253,-esc_msb`: the CLI starts from no flags,
  * adds XN_FLAG_RFC2253 and removes ESC_MSB, so UTF-8 comes out raw while
@@ -393,353 +396,13 @@ out:
 	return rc;
 }
 
-/* ---- DER and PEM framing ---- */
-
-/* Reads one DER TLV header: tag 0x30, definite length in minimal form.
- * Returns the total TLV size, or 0 with errmsg set. */
-static size_t
-seq_size(const uint8_t *in, size_t len, const char *what, char *errmsg)
-{
-	size_t content = 0;
-	size_t hdr = 2;
-	unsigned nlen;
-
-	if (len < 2) {
-		cs_errmsg_printf(errmsg, "%s: truncated (%zu bytes)", what,
-				 len);
-		return 0;
-	}
-	if (in[0] != 0x30) {
-		cs_errmsg_printf(errmsg,
-				 "%s: not DER (starts with 0x%02x, "
-				 "not a SEQUENCE)",
-				 what, in[0]);
-		return 0;
-	}
-	if (in[1] < 0x80) {
-		content = in[1];
-	} else {
-		nlen = in[1] & 0x7f;
-		if (nlen == 0) {
-			cs_errmsg_printf(
-			    errmsg, "%s: indefinite length is not DER", what);
-			return 0;
-		}
-		if (nlen > 4) {
-			cs_errmsg_printf(errmsg,
-					 "%s: length of %u bytes is too long",
-					 what, nlen);
-			return 0;
-		}
-		if (len < 2 + nlen) {
-			cs_errmsg_printf(errmsg, "%s: truncated (%zu bytes)",
-					 what, len);
-			return 0;
-		}
-		if (in[2] == 0 || (nlen == 1 && in[2] < 0x80)) {
-			cs_errmsg_printf(
-			    errmsg, "%s: length is not in minimal DER form",
-			    what);
-			return 0;
-		}
-		for (unsigned i = 0; i < nlen; i++)
-			content = content << 8 | in[2 + i];
-		hdr += nlen;
-	}
-	return hdr + content;
-}
-
-int
-cs_x509__der_check(const uint8_t *in, size_t len, size_t max, const char *what,
-		   char *errmsg)
-{
-	size_t total;
-
-	if (len == 0) {
-		cs_errmsg_printf(errmsg, "%s: empty input", what);
-		return CS_EINVAL;
-	}
-	if (len > max) {
-		cs_errmsg_printf(errmsg, "%s: %zu bytes, at most %zu allowed",
-				 what, len, max);
-		return CS_ETOOBIG;
-	}
-	total = seq_size(in, len, what, errmsg);
-	if (total == 0)
-		return CS_EINVAL;
-	if (total > len) {
-		cs_errmsg_printf(errmsg,
-				 "%s: truncated (DER says %zu bytes, got %zu)",
-				 what, total, len);
-		return CS_EINVAL;
-	}
-	if (total < len) {
-		cs_errmsg_printf(errmsg, "%s: %zu bytes of trailing data", what,
-				 len - total);
-		return CS_EINVAL;
-	}
-	return 0;
-}
-
-static const uint8_t *
-find(const uint8_t *p, const uint8_t *end, const char *s)
-{
-	size_t n = strlen(s);
-
-	while ((size_t)(end - p) >= n) {
-		const uint8_t *q = memchr(p, s[0], (size_t)(end - p) - n + 1);
-
-		if (q == NULL)
-			return NULL;
-		if (memcmp(q, s, n) == 0)
-			return q;
-		p = q + 1;
-	}
-	return NULL;
-}
-
-bool
-cs_x509__is_pem(const uint8_t *in, size_t len)
-{
-	if (len > 0 && in[0] == 0x30 && seq_size(in, len, "", NULL) == len)
-		return false;
-	return find(in, in + len, "-----BEGIN ") != NULL;
-}
-
-void
-cs_x509__pem_init(struct cs_x509__pem *it, const uint8_t *in, size_t len)
-{
-	it->p = in;
-	it->end = in + len;
-	it->block = 0;
-}
-
-/* One line of the text: [*line, *line + *n) without the newline and
- * trailing blanks. Advances it->p. Returns false at the end of input. */
-static bool
-next_line(struct cs_x509__pem *it, const uint8_t **line, size_t *n)
-{
-	const uint8_t *nl;
-	const uint8_t *e;
-
-	if (it->p >= it->end)
-		return false;
-	nl = memchr(it->p, '\n', (size_t)(it->end - it->p));
-	e = nl != NULL ? nl : it->end;
-	*line = it->p;
-	it->p = nl != NULL ? nl + 1 : it->end;
-	while (e > *line && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
-		e--;
-	*n = (size_t)(e - *line);
-	return true;
-}
-
-/* If line is "-----<kw><label>-----", returns the label's length and sets
- * *label; otherwise returns -1. */
-static long
-boundary(const uint8_t *line, size_t n, const char *kw, const uint8_t **label)
-{
-	size_t k = strlen(kw);
-
-	if (n < 10 + k || memcmp(line, "-----", 5) != 0 ||
-	    memcmp(line + 5, kw, k) != 0 ||
-	    memcmp(line + n - 5, "-----", 5) != 0)
-		return -1;
-	*label = line + 5 + k;
-	return (long)(n - 10 - k);
-}
-
-int
-cs_x509__pem_next(struct cs_x509__pem *it, char *label, size_t label_size,
-		  const uint8_t **body, size_t *body_len, char *errmsg)
-{
-	const uint8_t *line, *lab, *endlab, *start;
-	size_t n;
-	long ln = -1, eln;
-
-	while (ln < 0) {
-		if (!next_line(it, &line, &n))
-			return 0;
-		ln = boundary(line, n, "BEGIN ", &lab);
-	}
-	it->block++;
-	snprintf(label, label_size, "%.*s", (int)ln, (const char *)lab);
-	start = it->p;
-	for (;;) {
-		const uint8_t *here = it->p;
-
-		if (!next_line(it, &line, &n)) {
-			cs_errmsg_printf(errmsg, "block %zu (%s): no END line",
-					 it->block, label);
-			return CS_EINVAL;
-		}
-		/* Said here, or the next block's lines would surface later
-		 * as a puzzling "bad base64: '-'". */
-		if (n >= 11 && memcmp(line, "-----BEGIN ", 11) == 0) {
-			cs_errmsg_printf(errmsg,
-					 "block %zu (%s): no END line before "
-					 "the next BEGIN",
-					 it->block, label);
-			return CS_EINVAL;
-		}
-		if (n < 9 || memcmp(line, "-----END", 8) != 0)
-			continue;
-		eln = boundary(line, n, "END ", &endlab);
-		if (eln != ln || memcmp(endlab, lab, (size_t)ln) != 0) {
-			cs_errmsg_printf(
-			    errmsg,
-			    "block %zu (%s): END line does not match BEGIN",
-			    it->block, label);
-			return CS_EINVAL;
-		}
-		*body = start;
-		*body_len = (size_t)(here - start);
-		return 1;
-	}
-}
-
-static int
-b64val(uint8_t c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-static bool
-is_blank(uint8_t c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-int
-cs_x509__base64_decode(const uint8_t *in, size_t len, size_t max, uint8_t **out,
-		       size_t *out_len, char *errmsg)
-{
-	size_t nchars = 0, npad = 0, olen, o = 0;
-	uint32_t acc = 0;
-	unsigned nacc = 0;
-	uint8_t *buf;
-
-	/* Pass 1 validates and sizes, so nothing is allocated for bad or
-	 * oversized input. */
-	for (size_t i = 0; i < len; i++) {
-		if (is_blank(in[i]))
-			continue;
-		if (in[i] == '=') {
-			npad++;
-			continue;
-		}
-		if (b64val(in[i]) < 0) {
-			if (in[i] > 0x20 && in[i] < 0x7f)
-				cs_errmsg_printf(
-				    errmsg, "bad base64: '%c' at offset %zu",
-				    in[i], i);
-			else
-				cs_errmsg_printf(
-				    errmsg,
-				    "bad base64: byte 0x%02x at offset %zu",
-				    in[i], i);
-			return CS_EINVAL;
-		}
-		if (npad > 0) {
-			cs_errmsg_printf(errmsg,
-					 "bad base64: data after '=' padding");
-			return CS_EINVAL;
-		}
-		nchars++;
-	}
-	if (nchars == 0) {
-		cs_errmsg_printf(errmsg, "bad base64: no data");
-		return CS_EINVAL;
-	}
-	if (npad > 2 || (nchars + npad) % 4 != 0) {
-		cs_errmsg_printf(
-		    errmsg,
-		    "bad base64: %zu characters and %zu '=' are not whole "
-		    "groups of 4",
-		    nchars, npad);
-		return CS_EINVAL;
-	}
-	olen = nchars / 4 * 3 + (nchars % 4 == 0 ? 0 : nchars % 4 - 1);
-	if (olen > max) {
-		cs_errmsg_printf(errmsg, "%zu bytes, at most %zu allowed", olen,
-				 max);
-		return CS_ETOOBIG;
-	}
-	buf = cs_malloc(olen);
-	for (size_t i = 0; i < len; i++) {
-		int v = b64val(in[i]);
-
-		if (v < 0)
-			continue; /* blanks and padding, validated above */
-		acc = acc << 6 | (uint32_t)v;
-		if (++nacc == 4) {
-			buf[o++] = (uint8_t)(acc >> 16);
-			buf[o++] = (uint8_t)(acc >> 8);
-			buf[o++] = (uint8_t)acc;
-			acc = 0;
-			nacc = 0;
-		}
-	}
-	if (nacc == 2) {
-		buf[o++] = (uint8_t)(acc >> 4);
-	} else if (nacc == 3) {
-		buf[o++] = (uint8_t)(acc >> 10);
-		buf[o++] = (uint8_t)(acc >> 2);
-	}
-	*out = buf;
-	*out_len = o;
-	return 0;
-}
-
 char *
 cs_x509_der_to_pem(const uint8_t *der, size_t len)
 {
-	static const char head[] = "-----BEGIN CERTIFICATE-----\n";
-	static const char tail[] = "-----END CERTIFICATE-----\n";
-	size_t b64 = (len + 2) / 3 * 4;
-	size_t lines = (b64 + 63) / 64;
-	char *pem = cs_malloc(sizeof head + b64 + lines + sizeof tail);
-	char *p = pem;
-
-	memcpy(p, head, sizeof head - 1);
-	p += sizeof head - 1;
-	for (size_t off = 0; off < len; off += 48) {
-		size_t chunk = len - off < 48 ? len - off : 48;
-
-		p += EVP_EncodeBlock((unsigned char *)p, der + off, (int)chunk);
-		*p++ = '\n';
-	}
-	memcpy(p, tail, sizeof tail); /* with the NUL */
-	return pem;
+	return cs_pem_encode("CERTIFICATE", der, len);
 }
 
 /* ---- certificate fields ---- */
-
-/* Days since 1970-01-01 in the proleptic Gregorian calendar (Howard
- * Hinnant's days_from_civil): no timegm(), so no TZ or libc state. */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
 
 static int
 time_unix(const ASN1_TIME *t, const char *what, int64_t *out, char *errmsg)
@@ -751,24 +414,28 @@ time_unix(const ASN1_TIME *t, const char *what, int64_t *out, char *errmsg)
 		cs_x509__crypto_errmsg(errmsg, what);
 		return CS_EINVAL;
 	}
-	*out = days_from_civil((int64_t)tm.tm_year + 1900,
-			       (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday) *
-		   86400 +
-	       tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+	*out = cs_time_from_utc((int64_t)tm.tm_year + 1900,
+	    (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday, (unsigned)tm.tm_hour,
+	    (unsigned)tm.tm_min, (unsigned)tm.tm_sec);
 	return 0;
 }
 
-/* X509_get_ext_d2i() with its three outcomes told apart: present (the
+/* The certificate's extensions, decoded one at a time from the list by
+ * OpenSSL's template decoders (cheap), never through an X509 object
+ * (whose public key decoding is the expensive part: cert/der.h). */
+typedef STACK_OF(X509_EXTENSION) exts_t;
+
+/* X509V3_get_d2i() with its three outcomes told apart: present (the
  * decoded extension), absent (NULL, *rc 0), and malformed or repeated
  * (NULL, *rc CS_EINVAL). */
 static void *
-ext_d2i(X509 *x, int nid, int *rc, char *errmsg)
+ext_d2i(const exts_t *exts, int nid, int *rc, char *errmsg)
 {
 	void *ext;
 	int crit = -1;
 
 	*rc = 0;
-	ext = X509_get_ext_d2i(x, nid, &crit, NULL);
+	ext = X509V3_get_d2i(exts, nid, &crit, NULL);
 	if (ext != NULL || crit == -1)
 		return ext;
 	if (crit == -2)
@@ -778,6 +445,37 @@ ext_d2i(X509 *x, int nid, int *rc, char *errmsg)
 		cs_x509__crypto_errmsg(errmsg, OBJ_nid2sn(nid));
 	*rc = CS_EINVAL;
 	return NULL;
+}
+
+/* RFC 5280 4.2: "A certificate MUST NOT include more than one instance of
+ * a particular extension." OpenSSL marks such certificates invalid
+ * (EXFLAG_INVALID) for the extensions it knows; this checks them all. */
+static int
+check_unique(const exts_t *exts, char *errmsg)
+{
+	int n = sk_X509_EXTENSION_num(exts);
+
+	for (int i = 0; i < n; i++) {
+		const ASN1_OBJECT *a =
+		    X509_EXTENSION_get_object(sk_X509_EXTENSION_value(exts, i));
+
+		for (int j = i + 1; j < n; j++) {
+			const ASN1_OBJECT *b = X509_EXTENSION_get_object(
+			    sk_X509_EXTENSION_value(exts, j));
+
+			if (OBJ_cmp(a, b) == 0) {
+				char oid[80];
+
+				OBJ_obj2txt(oid, sizeof oid, a, 0);
+				cs_errmsg_printf(errmsg,
+						 "extension %s appears more than "
+						 "once",
+						 oid);
+				return CS_EINVAL;
+			}
+		}
+	}
+	return 0;
 }
 
 static int
@@ -802,12 +500,54 @@ copy_keyid(const ASN1_OCTET_STRING *id, const char *what, uint8_t *dst,
 }
 
 static int
-get_eku(X509 *x, struct cs_strv *out, char *errmsg)
+get_key_ids(const exts_t *exts, struct cs_cert_info *ci, char *errmsg)
+{
+	ASN1_OCTET_STRING *ski = NULL;
+	AUTHORITY_KEYID *aki = NULL;
+	int rc;
+
+	ski = ext_d2i(exts, NID_subject_key_identifier, &rc, errmsg);
+	if (rc == 0)
+		rc = copy_keyid(ski, "subjectKeyIdentifier", ci->ski,
+				sizeof ci->ski, &ci->ski_len, errmsg);
+	if (rc == 0)
+		aki = ext_d2i(exts, NID_authority_key_identifier, &rc, errmsg);
+	if (rc == 0 && aki != NULL)
+		rc = copy_keyid(aki->keyid, "authorityKeyIdentifier", ci->aki,
+				sizeof ci->aki, &ci->aki_len, errmsg);
+	ASN1_OCTET_STRING_free(ski);
+	AUTHORITY_KEYID_free(aki);
+	return rc;
+}
+
+static int
+get_key_usage(const exts_t *exts, struct cs_cert_info *ci, char *errmsg)
+{
+	ASN1_BIT_STRING *ku = NULL;
+	int rc;
+
+	ku = ext_d2i(exts, NID_key_usage, &rc, errmsg);
+	ci->has_key_usage = ku != NULL;
+	ci->key_usage = 0;
+	/* as X509_get_key_usage(): the first two octets, low one first */
+	if (ku != NULL && ASN1_STRING_length(ku) > 0) {
+		const unsigned char *d = ASN1_STRING_get0_data(ku);
+
+		ci->key_usage = d[0];
+		if (ASN1_STRING_length(ku) > 1)
+			ci->key_usage |= (uint32_t)d[1] << 8;
+	}
+	ASN1_BIT_STRING_free(ku);
+	return rc;
+}
+
+static int
+get_eku(const exts_t *exts, struct cs_strv *out, char *errmsg)
 {
 	EXTENDED_KEY_USAGE *eku = NULL;
 	int rc;
 
-	eku = ext_d2i(x, NID_ext_key_usage, &rc, errmsg);
+	eku = ext_d2i(exts, NID_ext_key_usage, &rc, errmsg);
 	for (int i = 0; rc == 0 && i < sk_ASN1_OBJECT_num(eku); i++) {
 		const ASN1_OBJECT *o = sk_ASN1_OBJECT_value(eku, i);
 		int nid = OBJ_obj2nid(o);
@@ -849,12 +589,12 @@ push_uri(struct cs_strv *out, const GENERAL_NAME *g, const char *what,
 }
 
 static int
-get_crl_dp(X509 *x, struct cs_strv *out, char *errmsg)
+get_crl_dp(const exts_t *exts, struct cs_strv *out, char *errmsg)
 {
 	CRL_DIST_POINTS *dps = NULL;
 	int rc;
 
-	dps = ext_d2i(x, NID_crl_distribution_points, &rc, errmsg);
+	dps = ext_d2i(exts, NID_crl_distribution_points, &rc, errmsg);
 	for (int i = 0; rc == 0 && i < sk_DIST_POINT_num(dps); i++) {
 		const DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
 		const GENERAL_NAMES *full;
@@ -873,12 +613,13 @@ get_crl_dp(X509 *x, struct cs_strv *out, char *errmsg)
 }
 
 static int
-get_aia(X509 *x, struct cs_strv *ocsp, struct cs_strv *ca_issuers, char *errmsg)
+get_aia(const exts_t *exts, struct cs_strv *ocsp, struct cs_strv *ca_issuers,
+	char *errmsg)
 {
 	AUTHORITY_INFO_ACCESS *aia = NULL;
 	int rc;
 
-	aia = ext_d2i(x, NID_info_access, &rc, errmsg);
+	aia = ext_d2i(exts, NID_info_access, &rc, errmsg);
 	for (int i = 0; rc == 0 && i < sk_ACCESS_DESCRIPTION_num(aia); i++) {
 		const ACCESS_DESCRIPTION *ad =
 		    sk_ACCESS_DESCRIPTION_value(aia, i);
@@ -895,7 +636,7 @@ get_aia(X509 *x, struct cs_strv *ocsp, struct cs_strv *ca_issuers, char *errmsg)
 }
 
 static int
-get_basic(X509 *x, struct cs_cert_info *ci, char *errmsg)
+get_basic(const exts_t *exts, struct cs_cert_info *ci, char *errmsg)
 {
 	BASIC_CONSTRAINTS *bc = NULL;
 	int64_t pl;
@@ -903,21 +644,25 @@ get_basic(X509 *x, struct cs_cert_info *ci, char *errmsg)
 
 	ci->ca = false;
 	ci->path_len = -1;
-	bc = ext_d2i(x, NID_basic_constraints, &rc, errmsg);
+	bc = ext_d2i(exts, NID_basic_constraints, &rc, errmsg);
 	if (rc < 0 || bc == NULL)
 		goto out;
 	ci->ca = bc->ca != 0;
+	if (bc->pathlen != NULL &&
+	    ASN1_STRING_type(bc->pathlen) == V_ASN1_NEG_INTEGER) {
+		/* what OpenSSL flags EXFLAG_INVALID */
+		cs_errmsg_printf(errmsg, "basicConstraints: negative "
+					 "pathLenConstraint");
+		rc = CS_EINVAL;
+		goto out;
+	}
 	/* RFC 5280 4.2.1.9: pathLenConstraint means something only when cA
 	 * is set. Some end-entity certificates carry one anyway; it is
 	 * ignored rather than refused. */
 	if (ci->ca && bc->pathlen != NULL) {
 		/* Absurdly large values are clamped: they limit nothing. */
-		if (ASN1_INTEGER_get_int64(&pl, bc->pathlen) != 1 || pl < 0) {
-			cs_errmsg_printf(errmsg, "basicConstraints: bad "
-						 "pathLenConstraint");
-			rc = CS_EINVAL;
-			goto out;
-		}
+		if (ASN1_INTEGER_get_int64(&pl, bc->pathlen) != 1)
+			pl = INT64_MAX;
 		ci->path_len = pl > INT_MAX ? INT_MAX : (int)pl;
 	}
 out:
@@ -927,95 +672,174 @@ out:
 }
 
 static int
-get_sans(X509 *x, struct cs_names *out, char *errmsg)
+get_sans(const exts_t *exts, struct cs_names *out, char *errmsg)
 {
 	GENERAL_NAMES *gens = NULL;
 	int rc;
 
-	gens = ext_d2i(x, NID_subject_alt_name, &rc, errmsg);
+	gens = ext_d2i(exts, NID_subject_alt_name, &rc, errmsg);
 	if (rc == 0 && gens != NULL)
 		rc = cs_x509__names_add(out, gens, errmsg);
 	GENERAL_NAMES_free(gens);
 	return rc;
 }
 
+/* The other extensions OpenSSL's own reading refuses to accept when they
+ * do not decode (x509v3_cache_extensions: EXFLAG_INVALID). */
 static int
-fill(struct cs_cert_info *ci, X509 *x, const uint8_t *der, size_t len,
-     char *errmsg)
+check_decodable(const exts_t *exts, char *errmsg)
 {
-	const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
-	uint32_t flags;
+	static const int nids[] = {NID_name_constraints, NID_proxyCertInfo,
+	    NID_issuing_distribution_point};
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < sizeof nids / sizeof nids[0]; i++) {
+		void *ext = ext_d2i(exts, nids[i], &rc, errmsg);
+		const X509V3_EXT_METHOD *m = X509V3_EXT_get_nid(nids[i]);
+
+		if (ext != NULL && m != NULL && m->it != NULL)
+			ASN1_item_free(ext, ASN1_ITEM_ptr(m->it));
+	}
+	return rc;
+}
+
+/* Serial from the INTEGER's contents (two's complement, minimal). */
+static int
+get_serial(struct cs_der c, struct cs_serial *out, char *errmsg)
+{
+	uint8_t mag[CS_SERIAL_MAX + 1];
+	bool neg = (c.p[0] & 0x80) != 0;
 	int rc;
 
-	rc = cs_serial_from_bytes(&ci->serial, ASN1_STRING_get0_data(sn),
-				  (size_t)ASN1_STRING_length(sn),
-				  ASN1_STRING_type(sn) == V_ASN1_NEG_INTEGER);
-	if (rc < 0) {
-		cs_errmsg_printf(errmsg, "serial of %d bytes, at most %d kept",
-				 ASN1_STRING_length(sn), CS_SERIAL_MAX);
-		return rc;
+	if (neg) {
+		/* magnitude = two's complement negation */
+		unsigned carry = 1;
+
+		if (c.len > sizeof mag)
+			goto too_long;
+		for (size_t i = c.len; i-- > 0;) {
+			unsigned v = (uint8_t)~c.p[i] + carry;
+
+			mag[i] = (uint8_t)v;
+			carry = v >> 8;
+		}
+		rc = cs_serial_from_bytes(out, mag, c.len, true);
+	} else {
+		rc = cs_serial_from_bytes(out, c.p, c.len, false);
 	}
-	rc = cs_x509__name_text(X509_get_subject_name(x), &ci->subject, errmsg);
-	if (rc < 0) {
-		cs_errmsg_wrapf(errmsg, "subject");
-		return rc;
-	}
-	rc = cs_x509__name_text(X509_get_issuer_name(x), &ci->issuer, errmsg);
-	if (rc < 0) {
-		cs_errmsg_wrapf(errmsg, "issuer");
-		return rc;
-	}
-	/* OpenSSL's own reading of the extensions: duplicates, undecodable
-	 * ones, a pathlen on a non-CA. Chain building would reject these
-	 * too, so an index entry for them would only mislead. */
-	flags = X509_get_extension_flags(x);
-	if ((flags & EXFLAG_INVALID) != 0) {
-		cs_x509__crypto_errmsg(errmsg,
-				       "extensions are malformed or repeated");
+	if (rc == 0)
+		return 0;
+too_long:
+	cs_errmsg_printf(errmsg, "serial of %zu bytes, at most %d kept", c.len,
+			 CS_SERIAL_MAX);
+	return CS_ETOOBIG;
+}
+
+static int
+get_name(struct cs_der tlv, const char *what, char **out, char *errmsg)
+{
+	const unsigned char *p = tlv.p;
+	X509_NAME *name = d2i_X509_NAME(NULL, &p, (long)tlv.len);
+	int rc;
+
+	if (name == NULL || p != tlv.p + tlv.len) {
+		X509_NAME_free(name);
+		cs_x509__crypto_errmsg(errmsg, what);
 		return CS_EINVAL;
 	}
-	rc = time_unix(X509_get0_notBefore(x), "notBefore", &ci->not_before,
-		       errmsg);
+	rc = cs_x509__name_text(name, out, errmsg);
+	X509_NAME_free(name);
+	if (rc < 0)
+		cs_errmsg_wrapf(errmsg, "%s", what);
+	return rc;
+}
+
+static int
+get_time(struct cs_der tlv, const char *what, int64_t *out, char *errmsg)
+{
+	const unsigned char *p = tlv.p;
+	ASN1_TIME *t = d2i_ASN1_TIME(NULL, &p, (long)tlv.len);
+	int rc;
+
+	if (t == NULL || p != tlv.p + tlv.len) {
+		ASN1_TIME_free(t);
+		cs_x509__crypto_errmsg(errmsg, what);
+		return CS_EINVAL;
+	}
+	rc = time_unix(t, what, out, errmsg);
+	ASN1_TIME_free(t);
+	return rc;
+}
+
+static int
+fill(struct cs_cert_info *ci, const struct cs_der_cert *dc, const uint8_t *der,
+     size_t len, char *errmsg)
+{
+	exts_t *exts = NULL;
+	int rc;
+
+	rc = get_serial(dc->serial, &ci->serial, errmsg);
 	if (rc == 0)
-		rc = time_unix(X509_get0_notAfter(x), "notAfter",
-			       &ci->not_after, errmsg);
+		rc = get_name(dc->subject, "subject", &ci->subject, errmsg);
 	if (rc == 0)
-		rc = cs_x509__spki(X509_get_X509_PUBKEY(x), NULL, NULL,
-				   ci->key_id, errmsg);
+		rc = get_name(dc->issuer, "issuer", &ci->issuer, errmsg);
+	if (rc == 0)
+		rc = get_time(dc->not_before, "notBefore", &ci->not_before,
+			      errmsg);
+	if (rc == 0)
+		rc = get_time(dc->not_after, "notAfter", &ci->not_after,
+			      errmsg);
+	if (rc == 0 &&
+	    cs_der_spki_describe(dc->spki, &ci->key_type, &ci->key_bits,
+				 ci->curve) < 0) {
+		cs_errmsg_printf(errmsg, "bad subjectPublicKeyInfo");
+		rc = CS_EINVAL;
+	}
 	if (rc < 0)
 		return rc;
-	/* NULL for algorithms OpenSSL cannot load: still a certificate. */
-	cs_x509__key_describe(X509_get0_pubkey(x), &ci->key_type, &ci->key_bits,
-			      ci->curve);
-	if (EVP_Digest(der, len, ci->fingerprint, NULL, EVP_sha256(), NULL) !=
-	    1) {
-		cs_x509__crypto_errmsg(errmsg, "fingerprint");
+	if (EVP_Digest(dc->spki.p, dc->spki.len, ci->key_id, NULL,
+		       EVP_sha256(), NULL) != 1 ||
+	    EVP_Digest(der, len, ci->fingerprint, NULL, EVP_sha256(), NULL) !=
+		1) {
+		cs_x509__crypto_errmsg(errmsg, "digest");
 		return CS_ECRYPTO;
 	}
-	ci->has_key_usage = (flags & EXFLAG_KUSAGE) != 0;
-	ci->key_usage = ci->has_key_usage ? X509_get_key_usage(x) : 0;
-	rc = get_basic(x, ci, errmsg);
+	ci->path_len = -1;
+	if (dc->extensions.len > 0) {
+		const unsigned char *p = dc->extensions.p;
+
+		exts = d2i_X509_EXTENSIONS(NULL, &p, (long)dc->extensions.len);
+		if (exts == NULL ||
+		    p != dc->extensions.p + dc->extensions.len) {
+			cs_x509__crypto_errmsg(errmsg, "extensions");
+			rc = CS_EINVAL;
+			goto out;
+		}
+	}
+	rc = check_unique(exts, errmsg);
 	if (rc == 0)
-		rc = get_sans(x, &ci->sans, errmsg);
+		rc = get_basic(exts, ci, errmsg);
 	if (rc == 0)
-		rc = get_eku(x, &ci->eku, errmsg);
+		rc = get_key_usage(exts, ci, errmsg);
 	if (rc == 0)
-		rc = copy_keyid(X509_get0_subject_key_id(x),
-				"subjectKeyIdentifier", ci->ski, sizeof ci->ski,
-				&ci->ski_len, errmsg);
+		rc = get_sans(exts, &ci->sans, errmsg);
 	if (rc == 0)
-		rc = copy_keyid(X509_get0_authority_key_id(x),
-				"authorityKeyIdentifier", ci->aki,
-				sizeof ci->aki, &ci->aki_len, errmsg);
+		rc = get_eku(exts, &ci->eku, errmsg);
 	if (rc == 0)
-		rc = get_crl_dp(x, &ci->crl_dp, errmsg);
+		rc = get_key_ids(exts, ci, errmsg);
 	if (rc == 0)
-		rc = get_aia(x, &ci->ocsp, &ci->ca_issuers, errmsg);
+		rc = get_crl_dp(exts, &ci->crl_dp, errmsg);
+	if (rc == 0)
+		rc = get_aia(exts, &ci->ocsp, &ci->ca_issuers, errmsg);
+	if (rc == 0)
+		rc = check_decodable(exts, errmsg);
 	if (rc < 0)
-		return rc;
+		goto out;
 	ci->der = cs_memdup(der, len);
 	ci->der_len = len;
-	return 0;
+out:
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	return rc;
 }
 
 int
@@ -1023,30 +847,21 @@ cs_x509_parse_der(const uint8_t *der, size_t len, struct cs_cert_info **out,
 		  char *errmsg)
 {
 	struct cs_cert_info *ci = NULL;
-	X509 *x = NULL;
-	const unsigned char *p = der;
+	struct cs_der_cert dc;
 	int rc;
 
 	ERR_clear_error();
-	rc = cs_x509__der_check(der, len, CS_X509_MAX_DER, "certificate",
+	rc = cs_der_check(der, len, CS_X509_MAX_DER, "certificate",
 				errmsg);
 	if (rc < 0)
 		goto out;
-	rc = CS_EINVAL;
-	x = d2i_X509(NULL, &p, (long)len);
-	if (x == NULL) {
-		cs_x509__crypto_errmsg(errmsg, "certificate: bad DER");
-		goto out;
-	}
-	if (p != der + len) { /* the outer length matched; the inner did not */
-		cs_errmsg_printf(errmsg,
-				 "certificate: %zu bytes of trailing "
-				 "data",
-				 (size_t)(der + len - p));
+	rc = cs_der_cert_split(der, len, &dc, errmsg);
+	if (rc < 0) {
+		cs_errmsg_wrapf(errmsg, "certificate");
 		goto out;
 	}
 	ci = cs_calloc(1, sizeof *ci);
-	rc = fill(ci, x, der, len, errmsg);
+	rc = fill(ci, &dc, der, len, errmsg);
 	if (rc < 0) {
 		cs_errmsg_wrapf(errmsg, "certificate");
 		goto out;
@@ -1055,7 +870,6 @@ cs_x509_parse_der(const uint8_t *der, size_t len, struct cs_cert_info **out,
 	ci = NULL;
 out:
 	cs_cert_info_free(ci);
-	X509_free(x);
 	ERR_clear_error();
 	return rc;
 }
@@ -1071,7 +885,7 @@ static int
 parse_pem(const uint8_t *in, size_t len, size_t max_certs,
 	  struct cs_cert_info ***v, size_t *nv, char *errmsg)
 {
-	struct cs_x509__pem it;
+	struct cs_pem it;
 	char label[64];
 	const uint8_t *body;
 	size_t body_len, der_len;
@@ -1079,9 +893,9 @@ parse_pem(const uint8_t *in, size_t len, size_t max_certs,
 	struct cs_cert_info *ci = NULL;
 	int rc;
 
-	cs_x509__pem_init(&it, in, len);
+	cs_pem_init(&it, in, len);
 	for (;;) {
-		rc = cs_x509__pem_next(&it, label, sizeof label, &body,
+		rc = cs_pem_next(&it, label, sizeof label, &body,
 				       &body_len, errmsg);
 		if (rc <= 0)
 			break;
@@ -1094,7 +908,7 @@ parse_pem(const uint8_t *in, size_t len, size_t max_certs,
 			rc = CS_ETOOBIG;
 			break;
 		}
-		rc = cs_x509__base64_decode(body, body_len, CS_X509_MAX_DER,
+		rc = cs_base64_decode(body, body_len, CS_X509_MAX_DER,
 					    &der, &der_len, errmsg);
 		if (rc == 0)
 			rc = cs_x509_parse_der(der, der_len, &ci, errmsg);
@@ -1130,7 +944,7 @@ cs_x509_parse_bundle(const uint8_t *in, size_t len, size_t max_certs,
 	if (len == 0) {
 		cs_errmsg_printf(errmsg, "empty input");
 		rc = CS_EINVAL;
-	} else if (cs_x509__is_pem(in, len)) {
+	} else if (cs_pem_detect(in, len)) {
 		rc = parse_pem(in, len, max_certs, &v, &nv, errmsg);
 	} else if (max_certs == 0) {
 		cs_errmsg_printf(errmsg, "more than 0 certificates");

@@ -158,38 +158,6 @@ void cs_x509__key_describe(const struct evp_pkey_st *pkey,
 int cs_x509__spki(const struct X509_pubkey_st *pub, uint8_t **der, size_t *len,
 		  uint8_t key_id[CS_SHA256_LEN], char *errmsg);
 
-/* Checks that in is exactly one definite-length DER SEQUENCE of at most
- * max bytes: CS_EINVAL names "empty", "truncated" or "N bytes of trailing
- * data"; CS_ETOOBIG over max. what names the object in errmsg. */
-int cs_x509__der_check(const uint8_t *in, size_t len, size_t max,
-		       const char *what, char *errmsg);
-
-/* True when in should be read as PEM text: it holds a "-----BEGIN " and is
- * not itself one exact DER SEQUENCE. */
-bool cs_x509__is_pem(const uint8_t *in, size_t len);
-
-/* An iterator over the PEM blocks of a text. Text outside blocks is
- * skipped, as openssl does. Borrows the text. */
-struct cs_x509__pem {
-	const uint8_t *p;   /* private: next line */
-	const uint8_t *end; /* private */
-	size_t block;       /* 1-based number of the last block returned */
-};
-void cs_x509__pem_init(struct cs_x509__pem *it, const uint8_t *in, size_t len);
-/* Returns 1 with the block's label (NUL-terminated, truncated to
- * label_size) and a view of its body (base64 and any headers), 0 when no
- * block is left, or CS_EINVAL for a block with no END line (before the
- * next BEGIN or the end of the text) or a mismatched one (errmsg names
- * the block). */
-int cs_x509__pem_next(struct cs_x509__pem *it, char *label, size_t label_size,
-		      const uint8_t **body, size_t *body_len, char *errmsg);
-
-/* Decodes base64 (whitespace ignored, padding required) into at most max
- * bytes. Returns 0 with *out new (free()), CS_EINVAL for bad base64 or
- * CS_ETOOBIG. */
-int cs_x509__base64_decode(const uint8_t *in, size_t len, size_t max,
-			   uint8_t **out, size_t *out_len, char *errmsg);
-
 /* Writes "<context>: <OpenSSL's reason>" into errmsg and empties the
  * thread's OpenSSL error queue. The public functions of cert/ empty that
  * queue on entry and on return, so a reason is always their own. */

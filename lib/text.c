@@ -86,6 +86,14 @@ civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*y += *m <= 2;
 }
 
+int64_t
+cs_time_from_utc(int64_t year, unsigned mon, unsigned mday, unsigned hour,
+    unsigned min, unsigned sec)
+{
+	return days_from_civil(year, mon, mday) * 86400 + hour * 3600 +
+	       min * 60 + sec;
+}
+
 void
 cs_time_format(int64_t t, char *out)
 {

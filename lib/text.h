@@ -20,6 +20,11 @@ void cs_hex_encode(const uint8_t *p, size_t n, char *out);
 int cs_hex_decode(const char *s, size_t len, uint8_t *out, size_t max,
     size_t *outlen);
 
+/* Unix seconds of a UTC calendar time (proleptic Gregorian; no time zone
+ * or libc state involved). mon 1..12, mday 1..31. */
+int64_t cs_time_from_utc(int64_t year, unsigned mon, unsigned mday,
+    unsigned hour, unsigned min, unsigned sec);
+
 #define CS_TIME_TEXT_SIZE 32
 /* "2026-11-27T09:45:49Z" into out (CS_TIME_TEXT_SIZE bytes). */
 void cs_time_format(int64_t t, char *out);

@@ -39,6 +39,8 @@ static const struct {
      CS_ETOOBIG, NULL},
     {"", CS_EINVAL, NULL},
     {"-", CS_EINVAL, NULL},
+    {":", CS_EINVAL, NULL},
+    {"-::", CS_EINVAL, NULL},
     {"xyz", CS_EINVAL, NULL},
     {"0x12", CS_EINVAL, NULL},
     {"12 34", CS_EINVAL, NULL},

@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "cert/pem.h"
 #include "cert/x509.h"
 #include "lib/buf.h"
 #include "lib/error.h"
@@ -1025,7 +1026,7 @@ START_TEST(test_parse_der_crafted_extensions)
 	    {san_ip_bad_length, CS_EINVAL, "IP address of 5 bytes"},
 	    {sans_over_cap, CS_ETOOBIG, "1025 subject alternative names"},
 	    {duplicate_san, CS_EINVAL, "extension"},
-	    {ca_pathlen_negative, CS_EINVAL, "extension"},
+	    {ca_pathlen_negative, CS_EINVAL, "negative pathLenConstraint"},
 	    {long_ski, CS_EINVAL, "subjectKeyIdentifier of 65 bytes"},
 	};
 	static struct cs_cert_info untouched;
@@ -1194,7 +1195,7 @@ START_TEST(test_der_to_pem_line_lengths)
 			ck_assert_str_eq(pem, theirs);
 			free(theirs);
 			ck_assert_int_eq(
-			    cs_x509__base64_decode((uint8_t *)pem + 28,
+			    cs_base64_decode((uint8_t *)pem + 28,
 						   strlen(pem) - 28 - 26, len,
 						   &back, &back_len, NULL),
 			    0);
