@@ -77,8 +77,8 @@ cs_audit__append(struct cs_store *s, uint64_t index, int64_t time,
 	if (chunk == s->nchunks) {
 		s->audit = cs_reallocarray(s->audit, s->nchunks + 1,
 		    sizeof *s->audit);
-		s->audit[s->nchunks++] = cs_store__raw_alloc(
-		    CS_AUDIT_CHUNK * sizeof(struct cs_audit));
+		s->audit[s->nchunks++] =
+		    cs_calloc(CS_AUDIT_CHUNK, sizeof(struct cs_audit));
 	}
 	a = &s->audit[chunk][s->naudit % CS_AUDIT_CHUNK];
 	a->index = index;

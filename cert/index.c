@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/error.h"
 #include "lib/mem.h"
 
 /*
@@ -104,6 +105,19 @@ cs_index_size(const struct cs_index *ix)
 	return ix->count;
 }
 
+static void grow_to(struct cs_index *ix, size_t cap);
+
+void
+cs_index_reserve(struct cs_index *ix, size_t n)
+{
+	size_t cap = ix->mask + 1;
+
+	while (n * 4 > cap * 3)
+		cap *= 2;
+	if (cap > ix->mask + 1)
+		grow_to(ix, cap);
+}
+
 /* Returns the slot holding key, or the empty slot where it would go. */
 static struct slot *
 find(const struct cs_index *ix, uint64_t h, const void *key, size_t klen)
@@ -123,13 +137,13 @@ find(const struct cs_index *ix, uint64_t h, const void *key, size_t klen)
 }
 
 static void
-grow(struct cs_index *ix)
+grow_to(struct cs_index *ix, size_t cap)
 {
 	struct slot *old = ix->slots;
 	size_t oldcap = ix->mask + 1;
 
-	ix->mask = oldcap * 2 - 1;
-	ix->slots = cs_calloc(oldcap * 2, sizeof *ix->slots);
+	ix->mask = cap - 1;
+	ix->slots = cs_calloc(cap, sizeof *ix->slots);
 	for (size_t i = 0; i < oldcap; i++) {
 		size_t j;
 
@@ -141,6 +155,12 @@ grow(struct cs_index *ix)
 		ix->slots[j] = old[i];
 	}
 	free(old);
+}
+
+static void
+grow(struct cs_index *ix)
+{
+	grow_to(ix, (ix->mask + 1) * 2);
 }
 
 size_t
@@ -291,6 +311,7 @@ cs_index_get(const struct cs_index *ix, const void *key, size_t klen,
 struct pair {
 	int64_t key;
 	uint32_t id;
+	uint32_t flags;
 };
 
 #define DELTA_MIN 1024
@@ -409,6 +430,7 @@ cs_tindex_add(struct cs_tindex *t, int64_t key, uint32_t id)
 	    (t->ndelta - pos) * sizeof *t->delta);
 	t->delta[pos].key = key;
 	t->delta[pos].id = id;
+	t->delta[pos].flags = 0;
 	t->ndelta++;
 	if (t->ndelta >= delta_limit(t))
 		merge(t);
@@ -443,8 +465,52 @@ cs_tindex_seek(const struct cs_tindex *t, struct cs_tindex_iter *it,
 	it->j = lower_bound(t->delta, t->ndelta, key, id);
 }
 
+int
+cs_tindex_set_flags(struct cs_tindex *t, int64_t key, uint32_t id,
+    uint32_t flags)
+{
+	size_t pos = lower_bound(t->main, t->nmain, key, id);
+
+	if (pos < t->nmain && pair_cmp(&t->main[pos], key, id) == 0) {
+		t->main[pos].flags = flags;
+		return 0;
+	}
+	pos = lower_bound(t->delta, t->ndelta, key, id);
+	if (pos < t->ndelta && pair_cmp(&t->delta[pos], key, id) == 0) {
+		t->delta[pos].flags = flags;
+		return 0;
+	}
+	return CS_ENOTFOUND;
+}
+
+static int
+pair_sort(const void *a, const void *b)
+{
+	const struct pair *x = a;
+
+	return -pair_cmp(b, x->key, x->id);
+}
+
+void
+cs_tindex_build(struct cs_tindex *t, const int64_t *keys, const uint32_t *ids,
+    const uint32_t *flags, size_t n)
+{
+	assert(t->nmain == 0 && t->ndelta == 0);
+	free(t->main);
+	t->capmain = n > 0 ? n : 1;
+	t->main = cs_reallocarray(NULL, t->capmain, sizeof *t->main);
+	for (size_t i = 0; i < n; i++) {
+		t->main[i].key = keys[i];
+		t->main[i].id = ids[i];
+		t->main[i].flags = flags != NULL ? flags[i] : 0;
+	}
+	qsort(t->main, n, sizeof *t->main, pair_sort);
+	t->nmain = n;
+}
+
 bool
-cs_tindex_next(struct cs_tindex_iter *it, int64_t *key, uint32_t *id)
+cs_tindex_next(struct cs_tindex_iter *it, int64_t *key, uint32_t *id,
+    uint32_t *flags)
 {
 	const struct cs_tindex *t = it->t;
 	const struct pair *p;
@@ -466,5 +532,7 @@ cs_tindex_next(struct cs_tindex_iter *it, int64_t *key, uint32_t *id)
 	}
 	*key = p->key;
 	*id = p->id;
+	if (flags != NULL)
+		*flags = p->flags;
 	return true;
 }

@@ -39,6 +39,8 @@ const uint32_t *cs_index_get(const struct cs_index *ix, const void *key,
     size_t klen, size_t *n);
 /* Number of distinct keys. */
 size_t cs_index_size(const struct cs_index *ix);
+/* Makes room for n keys in all, so that bulk loads never rehash. */
+void cs_index_reserve(struct cs_index *ix, size_t n);
 
 /* Index of the first element of ids[0..n) that is > after (n if none). */
 size_t cs_ids_upper_bound(const uint32_t *ids, size_t n, uint32_t after);
@@ -52,6 +54,16 @@ void cs_tindex_add(struct cs_tindex *t, int64_t key, uint32_t id);
 void cs_tindex_remove(struct cs_tindex *t, int64_t key, uint32_t id);
 size_t cs_tindex_size(const struct cs_tindex *t);
 
+/* Each pair carries a small flag word (the store keeps "revoked" there,
+ * so windows can be counted without touching the records). New pairs
+ * have flags 0. Returns 0 or CS_ENOTFOUND. */
+int cs_tindex_set_flags(struct cs_tindex *t, int64_t key, uint32_t id,
+    uint32_t flags);
+
+/* Bulk load into an empty index: n pairs in any order, one sort. */
+void cs_tindex_build(struct cs_tindex *t, const int64_t *keys,
+    const uint32_t *ids, const uint32_t *flags, size_t n);
+
 /* A forward iterator; valid until the next add or remove. */
 struct cs_tindex_iter {
 	const struct cs_tindex *t;
@@ -62,7 +74,9 @@ struct cs_tindex_iter {
 /* Positions it at the first pair >= (key, id). */
 void cs_tindex_seek(const struct cs_tindex *t, struct cs_tindex_iter *it,
     int64_t key, uint32_t id);
-/* Yields the next pair in (key, id) order; false at the end. */
-bool cs_tindex_next(struct cs_tindex_iter *it, int64_t *key, uint32_t *id);
+/* Yields the next pair in (key, id) order and its flags (flags may be
+ * NULL); false at the end. */
+bool cs_tindex_next(struct cs_tindex_iter *it, int64_t *key, uint32_t *id,
+    uint32_t *flags);
 
 #endif

@@ -31,8 +31,7 @@ struct cs_snapshot {
 	struct cs_bytes *bufs;
 	size_t nbufs;
 	size_t size;
-	const void **refs;        /* references held, to drop on release */
-	size_t nrefs;
+	struct cs_store *store;   /* holds its records (cs_store__snap_hold) */
 };
 
 /* ---- take ---- */
@@ -81,19 +80,14 @@ add_buf(struct cs_snapshot *snap, const void *p, size_t len)
 	snap->size += len;
 }
 
-static void
-add_ref(struct cs_snapshot *snap, const void *rec, size_t len)
-{
-	cs_store__rec_ref(rec);
-	snap->refs[snap->nrefs++] = rec;
-	add_buf(snap, rec, len);
-}
-
 struct cs_snapshot *
-cs_snapshot_take(const struct cs_store *s)
+cs_snapshot_take(const struct cs_store *cs)
 {
+	/* the store is not changed, only told to keep retired records */
+	struct cs_store *s = (struct cs_store *)(uintptr_t)cs;
 	struct cs_snapshot *snap = cs_calloc(1, sizeof *snap);
 	size_t nrec = s->ncerts + s->nkeys + s->ndocs + s->nchunks;
+	struct cs_bytes *b;
 
 	memcpy(snap->hdr.magic, MAGIC, 8);
 	snap->hdr.version = CS_SNAPSHOT_VERSION;
@@ -107,16 +101,25 @@ cs_snapshot_take(const struct cs_store *s)
 	encode_meta(s, &snap->meta);
 	snap->hdr.meta_len = (uint32_t)snap->meta.len;
 
-	snap->bufs = cs_calloc(2 + nrec, sizeof *snap->bufs);
-	snap->refs = cs_calloc(nrec + 1, sizeof *snap->refs);
+	snap->bufs = cs_reallocarray(NULL, 2 + nrec, sizeof *snap->bufs);
 	add_buf(snap, &snap->hdr, sizeof snap->hdr);
 	add_buf(snap, snap->meta.data, snap->meta.len);
-	for (size_t i = 1; i <= s->ncerts; i++)
-		add_ref(snap, s->certs[i], s->certs[i]->size);
-	for (size_t i = 1; i <= s->nkeys; i++)
-		add_ref(snap, s->keys[i], s->keys[i]->size);
+	/* Sequential reads of two arrays per table; the records themselves
+	 * are not touched (millions of cache misses on the loop). */
+	b = snap->bufs + snap->nbufs;
+	for (size_t i = 1; i <= s->ncerts; i++, b++) {
+		b->p = (const uint8_t *)s->certs[i];
+		b->len = s->cert_sizes[i];
+		snap->size += b->len;
+	}
+	for (size_t i = 1; i <= s->nkeys; i++, b++) {
+		b->p = (const uint8_t *)s->keys[i];
+		b->len = s->key_sizes[i];
+		snap->size += b->len;
+	}
+	snap->nbufs = (size_t)(b - snap->bufs);
 	for (size_t i = 0; i < s->ndocs; i++)
-		add_ref(snap, s->docs[i], s->docs[i]->size);
+		add_buf(snap, s->docs[i], s->docs[i]->size);
 	/* Audit chunks are appended to, never rewritten: the first naudit
 	 * entries are stable. */
 	for (size_t i = 0; i < s->nchunks; i++) {
@@ -124,8 +127,10 @@ cs_snapshot_take(const struct cs_store *s)
 
 		if (k > CS_AUDIT_CHUNK)
 			k = CS_AUDIT_CHUNK;
-		add_ref(snap, s->audit[i], k * sizeof(struct cs_audit));
+		add_buf(snap, s->audit[i], k * sizeof(struct cs_audit));
 	}
+	snap->store = s;
+	cs_store__snap_hold(s);
 	return snap;
 }
 
@@ -153,9 +158,7 @@ cs_snapshot_release(struct cs_snapshot *snap)
 {
 	if (snap == NULL)
 		return;
-	for (size_t i = 0; i < snap->nrefs; i++)
-		cs_store__rec_unref(snap->refs[i]);
-	free(snap->refs);
+	cs_store__snap_drop(snap->store); /* may free a zombie store */
 	free(snap->bufs);
 	cs_buf_close(&snap->meta);
 	free(snap);
@@ -215,15 +218,14 @@ bad(struct reader *r, const char *what, size_t i)
 	return CS_EPROTO;
 }
 
-/* Takes the next record: checks its size field and returns a new copy
- * (one reference) in *out. */
+/* Takes the next record in place: checks its size field and returns a
+ * pointer to it in *out. */
 static int
 take_record(struct reader *r, uint16_t type, size_t min, size_t i,
     void **out)
 {
 	uint32_t size;
 	uint16_t rtype, rver;
-	void *rec;
 
 	if (r->left < 8)
 		return bad(r, "truncated", i);
@@ -234,11 +236,9 @@ take_record(struct reader *r, uint16_t type, size_t min, size_t i,
 		return bad(r, "unexpected record type or version", i);
 	if (size < min || size % 8 != 0 || size > r->left)
 		return bad(r, "bad record size", i);
-	rec = cs_store__rec_alloc(size);
-	memcpy(rec, r->p, size);
+	*out = (void *)(uintptr_t)r->p;
 	r->p += size;
 	r->left -= size;
-	*out = rec;
 	return 0;
 }
 
@@ -405,10 +405,9 @@ decode_records(struct cs_store *s, const struct header *h, struct reader *r)
 		if (rc < 0)
 			return rc;
 		if (!cert_ok(c, (uint32_t)(i + 1)) ||
-		    cs_store_get_fp(s, c->fingerprint) != NULL) {
-			cs_store__rec_unref(c);
+		    cs_store_get_fp(s, c->fingerprint) != NULL)
 			return bad(r, "bad certificate record", i);
-		}
+		s->slabs[0].live++;
 		cs_store__cert_insert(s, c);
 	}
 	for (uint64_t i = 0; i < h->nkeys; i++) {
@@ -418,10 +417,9 @@ decode_records(struct cs_store *s, const struct header *h, struct reader *r)
 		if (rc < 0)
 			return rc;
 		if (!key_ok(k, (uint32_t)(i + 1)) ||
-		    cs_store_get_key(s, k->key_id) != NULL) {
-			cs_store__rec_unref(k);
+		    cs_store_get_key(s, k->key_id) != NULL)
 			return bad(r, "bad key record", i);
-		}
+		s->slabs[0].live++;
 		cs_store__key_insert(s, k);
 	}
 	for (uint64_t i = 0; i < h->ndocs; i++) {
@@ -438,10 +436,9 @@ decode_records(struct cs_store *s, const struct header *h, struct reader *r)
 			!(prev->ns < d->ns ||
 			    (prev->ns == d->ns &&
 				strcmp(cs_store__doc_key(prev),
-				    cs_store__doc_key(d)) < 0)))) {
-			cs_store__rec_unref(d);
+				    cs_store__doc_key(d)) < 0))))
 			return bad(r, "bad document record", i);
-		}
+		s->slabs[0].live++;
 		cs_store__doc_put(s, d);
 	}
 	return 0;
@@ -466,8 +463,8 @@ decode_audit(struct cs_store *s, const struct header *h, struct reader *r)
 		if (chunk == s->nchunks) {
 			s->audit = cs_reallocarray(s->audit, s->nchunks + 1,
 			    sizeof *s->audit);
-			s->audit[s->nchunks++] = cs_store__raw_alloc(
-			    CS_AUDIT_CHUNK * sizeof(struct cs_audit));
+			s->audit[s->nchunks++] = cs_calloc(CS_AUDIT_CHUNK,
+			    sizeof(struct cs_audit));
 		}
 		s->audit[chunk][s->naudit % CS_AUDIT_CHUNK] = a;
 		s->naudit++;
@@ -479,30 +476,39 @@ decode_audit(struct cs_store *s, const struct header *h, struct reader *r)
 }
 
 int
-cs_snapshot_decode(const uint8_t *p, size_t len, struct cs_store **out,
-    char *errmsg)
+cs_snapshot_load(uint8_t *buf, size_t len, void (*free_fn)(void *),
+    struct cs_store **out, char *errmsg)
 {
 	struct cs_store *s = NULL;
 	struct header h;
-	struct reader r = {p, len, errmsg};
+	struct reader r = {buf, len, errmsg};
 	int rc = CS_EPROTO;
 
 	if (len < HEADER_SIZE) {
 		cs_errmsg_printf(errmsg, "snapshot: shorter than its header");
 		return CS_EPROTO;
 	}
-	memcpy(&h, p, sizeof h);
+	if ((uintptr_t)buf % 8 != 0) {
+		cs_errmsg_printf(errmsg, "snapshot: buffer not 8-aligned");
+		return CS_EINVAL;
+	}
+	memcpy(&h, buf, sizeof h);
 	if (memcmp(h.magic, MAGIC, 8) != 0 ||
 	    h.version != CS_SNAPSHOT_VERSION || h.header_size != HEADER_SIZE ||
 	    h.zero != 0 || h.meta_len % 8 != 0 ||
-	    h.meta_len > len - HEADER_SIZE || h.ncerts > UINT32_MAX ||
-	    h.nkeys > UINT32_MAX) {
+	    h.meta_len > len - HEADER_SIZE ||
+	    h.ncerts > len / sizeof(struct cs_cert) ||
+	    h.nkeys > len / sizeof(struct cs_key)) {
 		cs_errmsg_printf(errmsg, "snapshot: bad header");
 		return CS_EPROTO;
 	}
 	r.p += HEADER_SIZE;
 	r.left -= HEADER_SIZE;
 	s = cs_store_new();
+	/* the records stay where they are: buf becomes a slab, owned by
+	 * the store only once everything checked out */
+	cs_store__slab_add(s, buf, len, 0);
+	cs_store__bulk_begin(s, h.ncerts, h.nkeys);
 	rc = decode_meta(s, r.p, h.meta_len, errmsg);
 	if (rc < 0)
 		goto out;
@@ -514,10 +520,32 @@ cs_snapshot_decode(const uint8_t *p, size_t len, struct cs_store **out,
 	rc = decode_audit(s, &h, &r);
 	if (rc < 0)
 		goto out;
+	cs_store__bulk_end(s);
 	s->applied_index = h.applied_index;
+	if (s->slabs[0].live == 0) {
+		free_fn(buf); /* nothing in it lives on */
+		s->nslabs = 0;
+	} else {
+		cs_store__slab_own(s, buf, free_fn);
+	}
 	*out = s;
 	s = NULL;
 out:
-	cs_store_free(s);
+	cs_store_free(s); /* on failure: leaves buf to the caller */
+	return rc;
+}
+
+int
+cs_snapshot_decode(const uint8_t *p, size_t len, struct cs_store **out,
+    char *errmsg)
+{
+	uint8_t *copy = cs_malloc(len > 0 ? len : 1);
+	int rc;
+
+	if (len > 0)
+		memcpy(copy, p, len);
+	rc = cs_snapshot_load(copy, len, free, out, errmsg);
+	if (rc < 0)
+		free(copy);
 	return rc;
 }

@@ -2,10 +2,12 @@
  * snapshot.h - the whole store as bytes: taken by reference, hashed,
  * decoded.
  *
- * Taking a snapshot (cs_snapshot_take) costs one reference increment per
- * record plus a small msgpack encoding of the tables that are not records
- * (actor names, recent request ids): no record bytes are copied or
- * encoded, because each record already is its own encoding (store.h). The
+ * Taking a snapshot (cs_snapshot_take) copies the store's arrays of
+ * record pointers and sizes and encodes the small tables that are not
+ * records (actor names, recent request ids) with msgpack: no record is
+ * copied, encoded or even touched, because each record already is its own
+ * encoding (store.h) and the store keeps retired records alive while
+ * snapshots are outstanding (store_int.h). The
  * snapshot is the concatenation of cs_snapshot_bufs(); its buffers stay
  * valid and unchanged, also while the store goes on applying commands,
  * until cs_snapshot_release(). They may be read from another thread; take
@@ -58,8 +60,16 @@ void cs_store_hash(const struct cs_store *s, uint8_t out[32]);
  * is too small. */
 int cs_store_encode(const struct cs_store *s, struct cs_buf *out);
 
-/* Decodes into a new store (*out, cs_store_free()). On error *out is
- * untouched. */
+/* Loads the snapshot in buf into a new store (*out, cs_store_free()),
+ * using the records where they are: on success the store takes buf and
+ * frees it with free_fn once no record in it is in use any more (a record
+ * replaced later is not freed on its own: the slab goes as a whole). buf
+ * must be 8-aligned. On error *out is untouched and buf is still the
+ * caller's. */
+int cs_snapshot_load(uint8_t *buf, size_t len, void (*free_fn)(void *),
+    struct cs_store **out, char *errmsg);
+
+/* The same from bytes the caller keeps (copies them). */
 int cs_snapshot_decode(const uint8_t *p, size_t len, struct cs_store **out,
     char *errmsg);
 

@@ -3,7 +3,6 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cert/store_int.h"
 #include "lib/error.h"
@@ -143,25 +142,7 @@ cs_ns_name(enum cs_ns ns)
 	return name_of(NAMES(ns_names), ns);
 }
 
-/* ---- records and references ---- */
-
-#define REC_PREFIX sizeof(uint64_t) /* the reference count, kept out of
-                                       the record bytes */
-
-static uint64_t *
-refs_of(const void *rec)
-{
-	return (uint64_t *)(uintptr_t)rec - 1; /* REC_PREFIX bytes before */
-}
-
-void *
-cs_store__raw_alloc(size_t size)
-{
-	uint64_t *refs = cs_calloc(1, REC_PREFIX + size);
-
-	*refs = 1;
-	return refs + 1; /* REC_PREFIX bytes later */
-}
+/* ---- record memory ---- */
 
 void *
 cs_store__rec_alloc(size_t size)
@@ -169,28 +150,137 @@ cs_store__rec_alloc(size_t size)
 	uint32_t *rec;
 
 	size = (size + 7) & ~(size_t)7;
-	rec = cs_store__raw_alloc(size);
+	rec = cs_calloc(1, size); /* zeroed: padding bytes are canonical */
 	*rec = (uint32_t)size;
 	return rec;
 }
 
-void
-cs_store__rec_ref(const void *rec)
+/* Frees a record for good: back to malloc, or one less live record in
+ * the slab it lives in. */
+static void
+release(struct cs_store *s, const void *rec)
 {
-	(*refs_of(rec))++;
+	const uint8_t *p = rec;
+
+	for (size_t i = 0; i < s->nslabs; i++) {
+		struct cs_slab *sl = &s->slabs[i];
+
+		if (p < sl->base || p >= sl->base + sl->len)
+			continue;
+		assert(sl->live > 0);
+		if (--sl->live == 0) {
+			if (sl->free_fn != NULL)
+				sl->free_fn(sl->base);
+			s->slabs[i] = s->slabs[--s->nslabs];
+		}
+		return;
+	}
+	free((void *)(uintptr_t)rec);
 }
 
 void
-cs_store__rec_unref(const void *rec)
+cs_store__retire(struct cs_store *s, const void *rec)
 {
-	uint64_t *refs;
-
 	if (rec == NULL)
 		return;
-	refs = refs_of(rec);
-	assert(*refs > 0);
-	if (--*refs == 0)
-		free(refs);
+	if (s->nsnaps == 0) {
+		release(s, rec);
+		return;
+	}
+	/* a snapshot may point at it: free it when the last one goes */
+	if (s->ngrave == s->capgrave) {
+		s->capgrave = s->capgrave == 0 ? 64 : s->capgrave * 2;
+		s->grave = cs_reallocarray(s->grave, s->capgrave,
+		    sizeof *s->grave);
+	}
+	s->grave[s->ngrave++] = rec;
+}
+
+void
+cs_store__slab_add(struct cs_store *s, uint8_t *base, size_t len,
+    size_t live)
+{
+	struct cs_slab *sl;
+
+	s->slabs = cs_reallocarray(s->slabs, s->nslabs + 1, sizeof *s->slabs);
+	sl = &s->slabs[s->nslabs++];
+	sl->base = base;
+	sl->len = len;
+	sl->live = live;
+	sl->free_fn = NULL;
+}
+
+void
+cs_store__slab_own(struct cs_store *s, uint8_t *base, void (*free_fn)(void *))
+{
+	for (size_t i = 0; i < s->nslabs; i++) {
+		if (s->slabs[i].base == base)
+			s->slabs[i].free_fn = free_fn;
+	}
+}
+
+static void
+destroy(struct cs_store *s)
+{
+	for (size_t i = 1; i <= s->ncerts; i++)
+		release(s, s->certs[i]);
+	free(s->certs);
+	free(s->cert_sizes);
+	for (size_t i = 1; i <= s->nkeys; i++)
+		release(s, s->keys[i]);
+	free(s->keys);
+	free(s->key_sizes);
+	for (size_t i = 0; i < s->ndocs; i++)
+		release(s, s->docs[i]);
+	free(s->docs);
+	for (size_t i = 0; i < s->ngrave; i++)
+		release(s, s->grave[i]);
+	free(s->grave);
+	/* an owned slab went with its last record; what remains is a buffer
+	 * a failed load never took */
+	for (size_t i = 0; i < s->nslabs; i++)
+		assert(s->slabs[i].free_fn == NULL);
+	free(s->slabs);
+	for (size_t i = 0; i < s->nchunks; i++)
+		free(s->audit[i]);
+	free(s->audit);
+	for (size_t i = 0; i < s->nactors; i++)
+		free(s->actors[i]);
+	free(s->actors);
+	cs_index_free(s->by_fp);
+	cs_index_free(s->by_serial);
+	cs_index_free(s->by_key);
+	cs_index_free(s->by_issuer);
+	cs_index_free(s->by_subject);
+	cs_index_free(s->by_san);
+	cs_index_free(s->by_owner);
+	cs_index_free(s->by_tag);
+	cs_tindex_free(s->by_not_after);
+	cs_index_free(s->key_by_id);
+	cs_index_free(s->actor_by_name);
+	free(s->revoked);
+	free(s->dedupe);
+	cs_index_free(s->dedupe_by_id);
+	free(s);
+}
+
+void
+cs_store__snap_hold(struct cs_store *s)
+{
+	s->nsnaps++;
+}
+
+void
+cs_store__snap_drop(struct cs_store *s)
+{
+	assert(s->nsnaps > 0);
+	if (--s->nsnaps > 0)
+		return;
+	for (size_t i = 0; i < s->ngrave; i++)
+		release(s, s->grave[i]);
+	s->ngrave = 0;
+	if (s->zombie)
+		destroy(s);
 }
 
 void
@@ -520,7 +610,7 @@ cs_store__doc_put(struct cs_store *s, struct cs_doc *d)
 	size_t i = doc_lower_bound(s, d->ns, key, d->klen);
 
 	if (i < s->ndocs && doc_cmp(s->docs[i], d->ns, key, d->klen) == 0) {
-		cs_store__rec_unref(s->docs[i]);
+		cs_store__retire(s, s->docs[i]);
 		s->docs[i] = d;
 		return;
 	}
@@ -542,7 +632,7 @@ cs_store__doc_del(struct cs_store *s, enum cs_ns ns, const char *key,
 
 	if (i >= s->ndocs || doc_cmp(s->docs[i], ns, key, klen) != 0)
 		return CS_ENOTFOUND;
-	cs_store__rec_unref(s->docs[i]);
+	cs_store__retire(s, s->docs[i]);
 	memmove(s->docs + i, s->docs + i + 1,
 	    (s->ndocs - i - 1) * sizeof *s->docs);
 	s->ndocs--;
@@ -612,36 +702,12 @@ cs_store_free(struct cs_store *s)
 {
 	if (s == NULL)
 		return;
-	for (size_t i = 1; i <= s->ncerts; i++)
-		cs_store__rec_unref(s->certs[i]);
-	free(s->certs);
-	for (size_t i = 1; i <= s->nkeys; i++)
-		cs_store__rec_unref(s->keys[i]);
-	free(s->keys);
-	for (size_t i = 0; i < s->ndocs; i++)
-		cs_store__rec_unref(s->docs[i]);
-	free(s->docs);
-	for (size_t i = 0; i < s->nchunks; i++)
-		cs_store__rec_unref(s->audit[i]);
-	free(s->audit);
-	for (size_t i = 0; i < s->nactors; i++)
-		free(s->actors[i]);
-	free(s->actors);
-	cs_index_free(s->by_fp);
-	cs_index_free(s->by_serial);
-	cs_index_free(s->by_key);
-	cs_index_free(s->by_issuer);
-	cs_index_free(s->by_subject);
-	cs_index_free(s->by_san);
-	cs_index_free(s->by_owner);
-	cs_index_free(s->by_tag);
-	cs_tindex_free(s->by_not_after);
-	cs_index_free(s->key_by_id);
-	cs_index_free(s->actor_by_name);
-	free(s->revoked);
-	free(s->dedupe);
-	cs_index_free(s->dedupe_by_id);
-	free(s);
+	if (s->nsnaps > 0) {
+		/* snapshots still read its records: the last one frees it */
+		s->zombie = true;
+		return;
+	}
+	destroy(s);
 }
 
 uint64_t
@@ -664,8 +730,8 @@ cs_store_key_count(const struct cs_store *s)
 
 /* ---- index maintenance ---- */
 
-static void
-serial_key(const struct cs_serial *sn, uint8_t *key, size_t *klen)
+void
+cs_store__serial_key(const struct cs_serial *sn, uint8_t *key, size_t *klen)
 {
 	key[0] = sn->neg ? 1 : 0;
 	memcpy(key + 1, sn->b, sn->len);
@@ -774,6 +840,8 @@ same_tags(const struct cs_cert *a, const struct cs_cert *b)
 	return true;
 }
 
+#define REVOKED_FLAG 1u
+
 void
 cs_store__cert_insert(struct cs_store *s, struct cs_cert *c)
 {
@@ -789,20 +857,29 @@ cs_store__cert_insert(struct cs_store *s, struct cs_cert *c)
 		s->capcerts = s->capcerts < 64 ? 64 : s->capcerts * 2;
 		s->certs = cs_reallocarray(s->certs, s->capcerts,
 		    sizeof *s->certs);
+		s->cert_sizes = cs_reallocarray(s->cert_sizes, s->capcerts,
+		    sizeof *s->cert_sizes);
 		s->certs[0] = NULL;
 	}
 	s->certs[seq] = c;
+	s->cert_sizes[seq] = c->size;
 	s->ncerts++;
 
 	cs_index_add(s->by_fp, c->fingerprint, CS_SHA256_LEN, seq);
 	cs_cert_serial(c, &sn);
-	serial_key(&sn, skey, &sklen);
+	cs_store__serial_key(&sn, skey, &sklen);
 	cs_index_add(s->by_serial, skey, sklen, seq);
 	cs_index_add(s->by_key, c->key_id, CS_SHA256_LEN, seq);
 	cs_index_add(s->by_issuer, issuer, strlen(issuer), seq);
 	cs_index_add(s->by_subject, subject, strlen(subject), seq);
 	each_san(c, s->by_san, seq, cs_index_add);
-	cs_tindex_add(s->by_not_after, c->not_after, seq);
+	/* a bulk load builds the ordered index once at the end */
+	if (!s->bulk) {
+		cs_tindex_add(s->by_not_after, c->not_after, seq);
+		if (c->status == CS_STATUS_REVOKED)
+			cs_tindex_set_flags(s->by_not_after, c->not_after, seq,
+			    REVOKED_FLAG);
+	}
 	owner_index(s, c, true);
 	tags_index(s, c, true);
 	if (c->status == CS_STATUS_REVOKED)
@@ -828,13 +905,51 @@ cs_store__cert_replace(struct cs_store *s, struct cs_cert *c)
 		tags_index(s, c, true);
 	}
 	if (old->status != c->status) {
-		if (c->status == CS_STATUS_REVOKED)
+		bool revoked = c->status == CS_STATUS_REVOKED;
+
+		if (revoked)
 			revoked_add(s, c->seq);
 		else
 			revoked_remove(s, c->seq);
+		cs_tindex_set_flags(s->by_not_after, c->not_after, c->seq,
+		    revoked ? REVOKED_FLAG : 0);
 	}
 	s->certs[c->seq] = c;
-	cs_store__rec_unref(old);
+	s->cert_sizes[c->seq] = c->size;
+	cs_store__retire(s, old);
+}
+
+void
+cs_store__bulk_begin(struct cs_store *s, size_t ncerts, size_t nkeys)
+{
+	s->bulk = true;
+	cs_index_reserve(s->by_fp, ncerts);
+	cs_index_reserve(s->by_serial, ncerts);
+	cs_index_reserve(s->by_key, nkeys);
+	cs_index_reserve(s->by_subject, ncerts);
+	cs_index_reserve(s->by_san, ncerts * 2);
+	cs_index_reserve(s->key_by_id, nkeys);
+}
+
+void
+cs_store__bulk_end(struct cs_store *s)
+{
+	int64_t *keys = cs_reallocarray(NULL, s->ncerts + 1, sizeof *keys);
+	uint32_t *ids = cs_reallocarray(NULL, s->ncerts + 1, sizeof *ids);
+	uint32_t *flags = cs_reallocarray(NULL, s->ncerts + 1, sizeof *flags);
+
+	for (size_t i = 0; i < s->ncerts; i++) {
+		const struct cs_cert *c = s->certs[i + 1];
+
+		keys[i] = c->not_after;
+		ids[i] = c->seq;
+		flags[i] = c->status == CS_STATUS_REVOKED ? REVOKED_FLAG : 0;
+	}
+	cs_tindex_build(s->by_not_after, keys, ids, flags, s->ncerts);
+	free(keys);
+	free(ids);
+	free(flags);
+	s->bulk = false;
 }
 
 void
@@ -844,9 +959,12 @@ cs_store__key_insert(struct cs_store *s, struct cs_key *k)
 	if (s->nkeys + 2 > s->capkeys) {
 		s->capkeys = s->capkeys < 64 ? 64 : s->capkeys * 2;
 		s->keys = cs_reallocarray(s->keys, s->capkeys, sizeof *s->keys);
+		s->key_sizes = cs_reallocarray(s->key_sizes, s->capkeys,
+		    sizeof *s->key_sizes);
 		s->keys[0] = NULL;
 	}
 	s->keys[k->seq] = k;
+	s->key_sizes[k->seq] = k->size;
 	s->nkeys++;
 	cs_index_add(s->key_by_id, k->key_id, CS_SHA256_LEN, k->seq);
 }
@@ -857,7 +975,8 @@ cs_store__key_replace(struct cs_store *s, struct cs_key *k)
 	struct cs_key *old = s->keys[k->seq];
 
 	s->keys[k->seq] = k;
-	cs_store__rec_unref(old);
+	s->key_sizes[k->seq] = k->size;
+	cs_store__retire(s, old);
 }
 
 /* ---- lookups ---- */
@@ -887,7 +1006,7 @@ cs_store_get_serial(const struct cs_store *s, const char *issuer,
 	size_t klen, n, found = 0;
 	const uint32_t *ids;
 
-	serial_key(serial, key, &klen);
+	cs_store__serial_key(serial, key, &klen);
 	ids = cs_index_get(s->by_serial, key, klen, &n);
 	for (size_t i = 0; i < n; i++) {
 		const struct cs_cert *c = s->certs[ids[i]];
@@ -911,317 +1030,3 @@ cs_store_get_key(const struct cs_store *s, const uint8_t key_id[CS_SHA256_LEN])
 	return n > 0 ? s->keys[ids[0]] : NULL;
 }
 
-/* ---- search ---- */
-
-void
-cs_query_init(struct cs_query *q, int64_t now)
-{
-	memset(q, 0, sizeof *q);
-	q->status = -1;
-	q->source = -1;
-	q->now = now;
-	q->limit = 100;
-}
-
-static bool
-has_san(const struct cs_cert *c, const char *low)
-{
-	for (int l = CS_LIST_DNS; l <= CS_LIST_EMAIL; l++) {
-		size_t n;
-		const char *p = cs_cert_list(c, (enum cs_cert_list)l, &n);
-
-		for (size_t i = 0; i < n; i++, p = cs_str_next(p)) {
-			if (strcasecmp(p, low) == 0)
-				return true;
-		}
-	}
-	return false;
-}
-
-static bool
-has_tag(const struct cs_cert *c, const char *tag)
-{
-	size_t n;
-	const char *p = cs_cert_list(c, CS_LIST_TAGS, &n);
-
-	for (size_t i = 0; i < n; i++, p = cs_str_next(p)) {
-		if (strcmp(p, tag) == 0)
-			return true;
-	}
-	return false;
-}
-
-static bool
-matches(const struct cs_cert *c, const struct cs_query *q)
-{
-	if (q->subject != NULL && strcmp(cs_cert_subject(c), q->subject) != 0)
-		return false;
-	if (q->issuer != NULL && strcmp(cs_cert_issuer(c), q->issuer) != 0)
-		return false;
-	if (q->owner != NULL && strcmp(cs_cert_owner(c), q->owner) != 0)
-		return false;
-	if (q->profile != NULL && strcmp(cs_cert_profile(c), q->profile) != 0)
-		return false;
-	if (q->tag != NULL && !has_tag(c, q->tag))
-		return false;
-	if (q->san != NULL && !has_san(c, q->san))
-		return false;
-	if (q->key_id != NULL &&
-	    memcmp(c->key_id, q->key_id, CS_SHA256_LEN) != 0)
-		return false;
-	if (q->serial != NULL) {
-		struct cs_serial sn;
-
-		cs_cert_serial(c, &sn);
-		if (!cs_serial_equal(&sn, q->serial))
-			return false;
-	}
-	if (q->status >= 0 && (int)cs_cert_status_at(c, q->now) != q->status)
-		return false;
-	if (q->source >= 0 && c->source != q->source)
-		return false;
-	if (q->expires_after != 0 && c->not_after < q->expires_after)
-		return false;
-	if (q->expires_before != 0 && c->not_after >= q->expires_before)
-		return false;
-	return true;
-}
-
-/* The candidate list a search walks: the smallest posting list among the
- * query's indexed fields. */
-struct plan {
-	const uint32_t *ids;
-	size_t n;
-	bool have;
-};
-
-static void
-consider(struct plan *p, const uint32_t *ids, size_t n)
-{
-	if (!p->have || n < p->n) {
-		p->ids = ids;
-		p->n = n;
-		p->have = true;
-	}
-}
-
-static void
-consider_key(struct plan *p, const struct cs_index *ix, const void *key,
-    size_t klen)
-{
-	size_t n;
-	const uint32_t *ids = cs_index_get(ix, key, klen, &n);
-
-	consider(p, ids, n);
-}
-
-static int
-cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-void
-cs_store_search(const struct cs_store *s, const struct cs_query *q,
-    const struct cs_cert **out, size_t *n, uint32_t *next)
-{
-	struct plan p = {NULL, 0, false};
-	size_t got = 0;
-	uint32_t *owned = NULL;
-	size_t limit = q->limit;
-	char *low = NULL;
-
-	if (limit == 0 || limit > CS_QUERY_MAX_LIMIT)
-		limit = limit == 0 ? 1 : CS_QUERY_MAX_LIMIT;
-	*n = 0;
-	*next = 0;
-
-	if (q->subject != NULL)
-		consider_key(&p, s->by_subject, q->subject, strlen(q->subject));
-	if (q->issuer != NULL)
-		consider_key(&p, s->by_issuer, q->issuer, strlen(q->issuer));
-	if (q->owner != NULL)
-		consider_key(&p, s->by_owner, q->owner, strlen(q->owner));
-	if (q->tag != NULL)
-		consider_key(&p, s->by_tag, q->tag, strlen(q->tag));
-	if (q->san != NULL) {
-		size_t len = strlen(q->san);
-
-		low = cs_malloc(len + 1);
-		cs_store__lower(q->san, len, low);
-		consider_key(&p, s->by_san, low, len);
-	}
-	if (q->key_id != NULL)
-		consider_key(&p, s->by_key, q->key_id, CS_SHA256_LEN);
-	if (q->serial != NULL) {
-		uint8_t key[1 + CS_SERIAL_MAX];
-		size_t klen;
-
-		serial_key(q->serial, key, &klen);
-		consider_key(&p, s->by_serial, key, klen);
-	}
-	if (q->status == CS_STATUS_REVOKED)
-		consider(&p, s->revoked, s->nrevoked);
-
-	/* A time window (or "expired") with nothing more selective: take
-	 * the window from the ordered index and sort it by seq. */
-	if (!p.have && (q->expires_after != 0 || q->expires_before != 0 ||
-			   q->status == CS_STATUS_EXPIRED)) {
-		int64_t from = q->expires_after != 0 ? q->expires_after
-						     : INT64_MIN;
-		int64_t to = q->expires_before != 0 ? q->expires_before
-						    : INT64_MAX;
-		struct cs_tindex_iter it;
-		size_t cap = 0, k = 0;
-		int64_t t;
-		uint32_t id;
-
-		if (q->status == CS_STATUS_EXPIRED && q->now < to)
-			to = q->now;
-		cs_tindex_seek(s->by_not_after, &it, from, 0);
-		while (cs_tindex_next(&it, &t, &id) && t < to) {
-			if (id <= q->after)
-				continue;
-			if (k == cap) {
-				cap = cap == 0 ? 256 : cap * 2;
-				owned = cs_reallocarray(owned, cap,
-				    sizeof *owned);
-			}
-			owned[k++] = id;
-		}
-		qsort(owned, k, sizeof *owned, cmp_u32);
-		consider(&p, owned, k);
-	}
-
-	if (p.have) {
-		for (size_t i = cs_ids_upper_bound(p.ids, p.n, q->after);
-		     i < p.n; i++) {
-			const struct cs_cert *c = s->certs[p.ids[i]];
-
-			if (!matches(c, q))
-				continue;
-			if (got == limit) {
-				*next = out[got - 1]->seq;
-				break;
-			}
-			out[got++] = c;
-		}
-	} else {
-		for (size_t seq = (size_t)q->after + 1; seq <= s->ncerts;
-		     seq++) {
-			const struct cs_cert *c = s->certs[seq];
-
-			if (!matches(c, q))
-				continue;
-			if (got == limit) {
-				*next = out[got - 1]->seq;
-				break;
-			}
-			out[got++] = c;
-		}
-	}
-	*n = got;
-	free(owned);
-	free(low);
-}
-
-void
-cs_store_expiring(const struct cs_store *s, int64_t from, int64_t to,
-    int64_t after_time, uint32_t after_seq, size_t limit,
-    const struct cs_cert **out, size_t *n, bool *more)
-{
-	struct cs_tindex_iter it;
-	int64_t t;
-	uint32_t id;
-	size_t got = 0;
-
-	*more = false;
-	/* Start at the later of (from, 0) and just after the cursor. */
-	if (after_seq != 0 &&
-	    (after_time > from || (after_time == from && after_seq > 0))) {
-		if (after_seq == UINT32_MAX)
-			cs_tindex_seek(s->by_not_after, &it, after_time + 1, 0);
-		else
-			cs_tindex_seek(s->by_not_after, &it, after_time,
-			    after_seq + 1);
-	} else {
-		cs_tindex_seek(s->by_not_after, &it, from, 0);
-	}
-	while (cs_tindex_next(&it, &t, &id) && t < to) {
-		const struct cs_cert *c = s->certs[id];
-
-		if (c->status == CS_STATUS_REVOKED)
-			continue;
-		if (got == limit) {
-			*more = true;
-			break;
-		}
-		out[got++] = c;
-	}
-	*n = got;
-}
-
-void
-cs_store_revoked(const struct cs_store *s, const char *issuer, uint32_t after,
-    size_t limit, const struct cs_cert **out, size_t *n, uint32_t *next)
-{
-	size_t got = 0;
-
-	*next = 0;
-	for (size_t i = cs_ids_upper_bound(s->revoked, s->nrevoked, after);
-	     i < s->nrevoked; i++) {
-		const struct cs_cert *c = s->certs[s->revoked[i]];
-
-		if (issuer != NULL && strcmp(cs_cert_issuer(c), issuer) != 0)
-			continue;
-		if (got == limit) {
-			*next = out[got - 1]->seq;
-			break;
-		}
-		out[got++] = c;
-	}
-	*n = got;
-}
-
-size_t
-cs_store_revoked_count(const struct cs_store *s)
-{
-	return s->nrevoked;
-}
-
-void
-cs_store_counts(const struct cs_store *s, int64_t now, size_t *valid,
-    size_t *revoked, size_t *expired)
-{
-	struct cs_tindex_iter it;
-	int64_t t;
-	uint32_t id;
-	size_t exp = 0;
-
-	cs_tindex_seek(s->by_not_after, &it, INT64_MIN, 0);
-	while (cs_tindex_next(&it, &t, &id) && t < now) {
-		if (s->certs[id]->status != CS_STATUS_REVOKED)
-			exp++;
-	}
-	*revoked = s->nrevoked;
-	*expired = exp;
-	*valid = s->ncerts - s->nrevoked - exp;
-}
-
-size_t
-cs_store_count_expiring(const struct cs_store *s, int64_t now, int64_t within)
-{
-	struct cs_tindex_iter it;
-	int64_t t;
-	uint32_t id;
-	size_t k = 0;
-
-	cs_tindex_seek(s->by_not_after, &it, now, 0);
-	while (cs_tindex_next(&it, &t, &id) && t < now + within) {
-		if (s->certs[id]->status != CS_STATUS_REVOKED)
-			k++;
-	}
-	return k;
-}

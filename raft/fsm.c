@@ -79,14 +79,14 @@ fsm_restore(struct raft_fsm *rf, struct raft_buffer *buf)
 	struct cs_store *s = NULL;
 	int rc;
 
-	rc = cs_snapshot_decode(buf->base, buf->len, &s, f->raft != NULL
-							   ? f->raft->errmsg
-							   : NULL);
+	/* in place: the store keeps buf (raft_malloc memory, ours on
+	 * success) as the home of its records */
+	rc = cs_snapshot_load(buf->base, buf->len, raft_free, &s,
+	    f->raft != NULL ? f->raft->errmsg : NULL);
 	if (rc < 0)
 		return RAFT_MALFORMED; /* raft frees buf on failure */
 	cs_store_free(f->store);
 	f->store = s;
-	raft_free(buf->base); /* ours on success */
 	f->restores++;
 	if (f->applied_cb != NULL)
 		f->applied_cb(f, NULL, f->applied_data);

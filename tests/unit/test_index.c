@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cert/index.h"
+#include "lib/error.h"
 #include "tests/lib/runner.h"
 
 /* ---- cs_index ---- */
@@ -184,7 +185,7 @@ START_TEST(test_tindex_random_order_and_ranges)
 	ck_assert_uint_eq(cs_tindex_size(t), n);
 	qsort(ref, n, sizeof *ref, pair_cmp);
 	cs_tindex_seek(t, &it, INT64_MIN, 0);
-	for (i = 0; cs_tindex_next(&it, &key, &id); i++) {
+	for (i = 0; cs_tindex_next(&it, &key, &id, NULL); i++) {
 		ck_assert_uint_lt(i, n);
 		ck_assert_int_eq(key, ref[i].t);
 		ck_assert_uint_eq(id, ref[i].id);
@@ -199,7 +200,7 @@ START_TEST(test_tindex_random_order_and_ranges)
 		for (size_t j = lo; j < n && ref[j].t < 200; j++)
 			expect++;
 		cs_tindex_seek(t, &it, 100, 0);
-		while (cs_tindex_next(&it, &key, &id) && key < 200) {
+		while (cs_tindex_next(&it, &key, &id, NULL) && key < 200) {
 			ck_assert_int_eq(key, ref[lo + got].t);
 			ck_assert_uint_eq(id, ref[lo + got].id);
 			got++;
@@ -208,7 +209,7 @@ START_TEST(test_tindex_random_order_and_ranges)
 	}
 	/* seek to an exact pair resumes at it */
 	cs_tindex_seek(t, &it, ref[n / 2].t, ref[n / 2].id);
-	ck_assert(cs_tindex_next(&it, &key, &id));
+	ck_assert(cs_tindex_next(&it, &key, &id, NULL));
 	ck_assert_uint_eq(id, ref[n / 2].id);
 	free(ref);
 	cs_tindex_free(t);
@@ -229,12 +230,69 @@ START_TEST(test_tindex_remove)
 	cs_tindex_remove(t, 7, 8); /* absent pair: no-op */
 	ck_assert_uint_eq(cs_tindex_size(t), 2500);
 	cs_tindex_seek(t, &it, INT64_MIN, 0);
-	while (cs_tindex_next(&it, &key, &id)) {
+	while (cs_tindex_next(&it, &key, &id, NULL)) {
 		ck_assert_uint_eq(id, expect);
 		expect += 2;
 	}
 	ck_assert_uint_eq(expect, 5002);
 	cs_tindex_free(t);
+}
+END_TEST
+
+START_TEST(test_tindex_flags_and_bulk_build)
+{
+	struct cs_tindex *t = cs_tindex_new(), *b = cs_tindex_new();
+	int64_t keys[2000];
+	uint32_t ids[2000], flags[2000];
+	struct cs_tindex_iter it, jt;
+	int64_t k1, k2;
+	uint32_t i1, i2, f1, f2;
+
+	srand(5);
+	for (uint32_t i = 0; i < 2000; i++) {
+		keys[i] = rand() % 300;
+		ids[i] = i + 1;
+		flags[i] = i % 3 == 0;
+		cs_tindex_add(t, keys[i], ids[i]);
+	}
+	for (uint32_t i = 0; i < 2000; i += 3)
+		ck_assert_int_eq(cs_tindex_set_flags(t, keys[i], ids[i], 1), 0);
+	ck_assert_int_eq(cs_tindex_set_flags(t, 5000, 1, 1), CS_ENOTFOUND);
+	cs_tindex_build(b, keys, ids, flags, 2000);
+	ck_assert_uint_eq(cs_tindex_size(b), 2000);
+	/* the incremental and the bulk index agree, flags included */
+	cs_tindex_seek(t, &it, INT64_MIN, 0);
+	cs_tindex_seek(b, &jt, INT64_MIN, 0);
+	while (cs_tindex_next(&it, &k1, &i1, &f1)) {
+		ck_assert(cs_tindex_next(&jt, &k2, &i2, &f2));
+		ck_assert_int_eq(k1, k2);
+		ck_assert_uint_eq(i1, i2);
+		ck_assert_uint_eq(f1, f2);
+		ck_assert_uint_eq(f1, (i1 - 1) % 3 == 0);
+	}
+	ck_assert(!cs_tindex_next(&jt, &k2, &i2, &f2));
+	/* the bulk-built index takes inserts like any other */
+	cs_tindex_add(b, -1, 9999);
+	cs_tindex_seek(b, &jt, INT64_MIN, 0);
+	ck_assert(cs_tindex_next(&jt, &k2, &i2, NULL));
+	ck_assert_uint_eq(i2, 9999);
+	cs_tindex_free(t);
+	cs_tindex_free(b);
+}
+END_TEST
+
+START_TEST(test_index_reserve_keeps_contents)
+{
+	struct cs_index *ix = cs_index_new();
+	size_t n;
+
+	cs_index_add(ix, "a", 1, 7);
+	cs_index_reserve(ix, 100000);
+	ck_assert_uint_eq(cs_index_get(ix, "a", 1, &n)[0], 7);
+	for (uint32_t i = 0; i < 1000; i++)
+		cs_index_add(ix, &i, sizeof i, i);
+	ck_assert_uint_eq(cs_index_size(ix), 1001);
+	cs_index_free(ix);
 }
 END_TEST
 
@@ -249,11 +307,13 @@ index_suite(void)
 	tcase_add_test(tc, test_index_random_against_model);
 	tcase_add_test(tc, test_index_many_keys_survive_growth_and_deletion);
 	tcase_add_test(tc, test_ids_upper_bound);
+	tcase_add_test(tc, test_index_reserve_keeps_contents);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("tindex");
 	tcase_add_test(tc, test_tindex_random_order_and_ranges);
 	tcase_add_test(tc, test_tindex_remove);
+	tcase_add_test(tc, test_tindex_flags_and_bulk_build);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;

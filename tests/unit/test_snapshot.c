@@ -329,6 +329,94 @@ START_TEST(test_snapshot_decode_random_flips_never_crash)
 }
 END_TEST
 
+static int slab_frees;
+
+static void
+count_free(void *p)
+{
+	slab_frees++;
+	free(p);
+}
+
+/* A restored store keeps its records in the loaded buffer; the buffer is
+ * freed once every record in it has been replaced, and not before. */
+START_TEST(test_snapshot_load_in_place_frees_slab_with_last_record)
+{
+	size_t len;
+	uint8_t *bytes = encode(st, &len);
+	struct cs_store *back = NULL;
+	struct cs_cmd c;
+	size_t n = cs_store_cert_count(st);
+	const char *k = NULL;
+	const uint8_t *v;
+	size_t vlen;
+
+	slab_frees = 0;
+	ck_assert_int_eq(cs_snapshot_load(bytes, len, count_free, &back, NULL),
+	    0);
+	/* replace every certificate, key and document */
+	for (uint32_t seq = 1; seq <= n; seq++) {
+		cs_test_cmd_init(&c, CS_CMD_SET_META, 1);
+		memcpy(c.u.meta.fp, cs_store_cert(back, seq)->fingerprint, 32);
+		c.u.meta.set_owner = true;
+		c.u.meta.owner = cs_test_bytes("moved");
+		ck_assert_int_eq(cs_test_apply(back, &c, NULL), 0);
+	}
+	for (uint32_t seq = 1; seq <= n; seq++) {
+		const struct cs_key *key =
+		    cs_store_get_key(back, cs_store_cert(back, seq)->key_id);
+
+		if (key->state == CS_KEY_DESTROYED)
+			continue;
+		cs_test_cmd_init(&c, CS_CMD_KEY_STATE, 1);
+		memcpy(c.u.key_state.key_id, key->key_id, 32);
+		c.u.key_state.state = CS_KEY_DESTROYED;
+		c.u.key_state.location = CS_KEYLOC_KEEP;
+		ck_assert_int_eq(cs_test_apply(back, &c, NULL), 0);
+	}
+	ck_assert_int_eq(slab_frees, 0); /* the role documents remain */
+	while ((k = cs_store_doc_next(back, CS_NS_ROLE, NULL, &v, &vlen)) !=
+	       NULL) {
+		cs_test_cmd_init(&c, CS_CMD_DOC_DEL, 1);
+		c.u.doc.ns = CS_NS_ROLE;
+		c.u.doc.key = cs_test_bytes(k);
+		ck_assert_int_eq(cs_test_apply(back, &c, NULL), 0);
+	}
+	ck_assert_int_eq(slab_frees, 1);
+	ck_assert_str_eq(cs_cert_owner(cs_store_cert(back, 3)), "moved");
+	cs_store_free(back);
+	ck_assert_int_eq(slab_frees, 1);
+}
+END_TEST
+
+/* While a snapshot is outstanding, replaced records of a restored store
+ * stay readable; the slab outlives the store if the snapshot does. */
+START_TEST(test_snapshot_of_restored_store_outlives_it)
+{
+	size_t len, len2;
+	uint8_t *bytes = encode(st, &len);
+	struct cs_store *back = NULL;
+	struct cs_snapshot *snap;
+	uint8_t h1[32], h2[32];
+
+	slab_frees = 0;
+	ck_assert_int_eq(cs_snapshot_load(bytes, len, count_free, &back, NULL),
+	    0);
+	snap = cs_snapshot_take(back);
+	cs_snapshot_hash(snap, h1);
+	cs_test_revoke(back, cs_store_cert(back, 2)->fingerprint, 1, 9);
+	cs_store_free(back); /* a zombie until the snapshot goes */
+	ck_assert_int_eq(slab_frees, 0);
+	cs_snapshot_hash(snap, h2);
+	ck_assert_mem_eq(h1, h2, 32);
+	/* the first certificate record, read from the freed store's slab */
+	ck_assert_mem_eq(cs_snapshot_bufs(snap, &len2)[2].p,
+	    cs_store_cert(st, 1), cs_store_cert(st, 1)->size);
+	cs_snapshot_release(snap);
+	ck_assert_int_eq(slab_frees, 1);
+}
+END_TEST
+
 static Suite *
 snapshot_suite(void)
 {
@@ -343,6 +431,9 @@ snapshot_suite(void)
 	tcase_add_test(tc, test_snapshot_empty_store_round_trip);
 	tcase_add_test(tc, test_snapshot_decode_rejects_damage);
 	tcase_add_test(tc, test_snapshot_decode_random_flips_never_crash);
+	tcase_add_test(tc,
+	    test_snapshot_load_in_place_frees_slab_with_last_record);
+	tcase_add_test(tc, test_snapshot_of_restored_store_outlives_it);
 	suite_add_tcase(s, tc);
 	return s;
 }
