@@ -598,6 +598,11 @@ on_headers_complete(http_parser *p)
 		fail_with(c, 505, "only HTTP/1.x is spoken here");
 		return -1;
 	}
+	/* RFC 9112 3.2: an HTTP/1.1 request without Host is a 400. */
+	if (req->version >= 11 && cs_http_req_header(req, "Host") == NULL) {
+		fail_with(c, 400, "missing Host header");
+		return -1;
+	}
 	if (req->method == HTTP_CONNECT) {
 		fail_with(c, 405, "CONNECT is not supported");
 		return -1;

@@ -30,14 +30,16 @@
  * error detaches a pending request at once.
  *
  * Errors the server answers itself carry application/problem+json
- * (RFC 7807) and close the connection: 400 unparsable, 405 CONNECT, 408
+ * (RFC 7807) and close the connection: 400 unparsable or HTTP/1.1
+ * without Host, 405 CONNECT, 408
  * header/body deadline with a partial request, 413 body over max_body
  * (before reading it when Content-Length says so, also for
  * Expect: 100-continue), 414 URL over max_url, 417 unknown Expect, 431
  * headers over max_header_bytes, 503 over max_conns.
  *
  * Loop thread only; no locks. Logs at DEBUG/INFO, never above WARN for
- * client misbehaviour.
+ * client misbehaviour. The process must ignore SIGPIPE (libuv writes with
+ * write(2); a peer that left would otherwise kill it).
  */
 #ifndef CS_API_HTTP_H
 #define CS_API_HTTP_H
