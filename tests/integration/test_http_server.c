@@ -50,6 +50,8 @@ client_basic(struct cs_test_fx *f)
 	CK(cs_test_hdr_is(&r, "X-Method", "POST"));
 	CK(cs_test_hdr_is(&r, "X-Query", "a/b c"));
 	CK(cs_test_hdr_is(&r, "X-Names", "hOST,content-length,"));
+	CK(cs_test_hdr(&r, "X-Remote", v, sizeof v) &&
+	   strncmp(v, "127.0.0.1:", 10) == 0 && atoi(v + 10) > 0);
 	/* HEAD: same Content-Length, no body; the GET after it parses,
 	 * so no body bytes were sent */
 	CK(cs_test_cli_send(&c, "HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n") ==
@@ -665,10 +667,17 @@ no_handler(struct cs_http_req *req, void *data)
 	cs_http_respond(req, 500, NULL, 0, NULL, 0);
 }
 
+static void
+client_nothing(struct cs_test_fx *f)
+{
+	(void)f;
+}
+
 START_TEST(test_server_bad_bind)
 {
 	struct cs_http_config cfg = {.bind = "127.0.0.1:99999",
 				     .handler = no_handler};
+	char bind[32];
 	struct cs_http_server *srv = NULL;
 	char errmsg[CS_ERRMSG_SIZE] = "";
 
@@ -677,9 +686,19 @@ START_TEST(test_server_bad_bind)
 	cfg.bind = "nonsense";
 	ck_assert_int_eq(cs_http_server_new(&F->loop, &cfg, &srv, errmsg),
 			 CS_EINVAL);
+	cfg.bind = "[::1]:80:";
+	ck_assert_int_eq(cs_http_server_new(&F->loop, &cfg, &srv, errmsg),
+			 CS_EINVAL);
 	ck_assert_ptr_null(srv);
-	ck_assert_int_eq(uv_run(&F->loop, UV_RUN_DEFAULT), 0);
-	ck_assert_int_eq(uv_loop_close(&F->loop), 0);
+	/* a port in use: the half-made listener frees itself on the loop */
+	cs_test_fx_start(NULL, NULL);
+	snprintf(bind, sizeof bind, "127.0.0.1:%d", F->port);
+	cfg.bind = bind;
+	ck_assert_int_eq(cs_http_server_new(&F->loop, &cfg, &srv, errmsg),
+			 CS_EEXIST);
+	ck_assert_ptr_null(srv);
+	ck_assert_ptr_nonnull(strstr(errmsg, "address already in use"));
+	cs_test_fx_run(client_nothing);
 }
 END_TEST
 

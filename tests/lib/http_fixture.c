@@ -137,11 +137,12 @@ handler(struct cs_http_req *req, void *data)
 		const uint8_t *body = cs_http_req_body(req, &len);
 		char qv[64] = "-";
 		char *names;
-		struct cs_http_header h[4] = {
+		struct cs_http_header h[5] = {
 		    {"X-Method", cs_http_req_method(req)},
 		    {"X-Path", path},
 		    {"X-Query", qv},
 		    {"X-Names", ""},
+		    {"X-Remote", cs_http_req_remote_text(req)},
 		};
 
 		if (cs_http_req_query_param(req, "q", &v) == 0)
@@ -160,7 +161,7 @@ handler(struct cs_http_req *req, void *data)
 				strcat(strcat(names, name), ",");
 		}
 		h[3].value = names;
-		cs_http_respond(req, 200, h, 4, body, len);
+		cs_http_respond(req, 200, h, 5, body, len);
 	} else if (strcmp(path, "/n") == 0) {
 		cs_http_respond(req, 200, text, 1, q, strlen(q));
 	} else if (strcmp(path, "/an") == 0) {
