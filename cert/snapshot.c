@@ -30,6 +30,7 @@ struct cs_snapshot {
 	struct cs_buf meta;       /* meta msgpack + padding */
 	struct cs_bytes *bufs;
 	size_t nbufs;
+	size_t cap;               /* allocated entries of bufs */
 	size_t size;
 	struct cs_store *store;   /* holds its records (cs_store__snap_hold) */
 };
@@ -101,7 +102,18 @@ cs_snapshot_take(const struct cs_store *cs)
 	encode_meta(s, &snap->meta);
 	snap->hdr.meta_len = (uint32_t)snap->meta.len;
 
-	snap->bufs = cs_reallocarray(NULL, 2 + nrec, sizeof *snap->bufs);
+	/* The array is the store's, reused from one snapshot to the next:
+	 * fresh memory is expensive to touch (page faults; 32 MiB at a
+	 * million certificates), memory used before is not. */
+	if (s->snap_bufs != NULL && s->cap_snap_bufs >= 2 + nrec) {
+		snap->bufs = s->snap_bufs;
+		snap->cap = s->cap_snap_bufs;
+		s->snap_bufs = NULL;
+		s->cap_snap_bufs = 0;
+	} else {
+		snap->bufs = cs_reallocarray(NULL, 2 + nrec, sizeof *snap->bufs);
+		snap->cap = 2 + nrec;
+	}
 	add_buf(snap, &snap->hdr, sizeof snap->hdr);
 	add_buf(snap, snap->meta.data, snap->meta.len);
 	/* Sequential reads of two arrays per table; the records themselves
@@ -158,8 +170,15 @@ cs_snapshot_release(struct cs_snapshot *snap)
 {
 	if (snap == NULL)
 		return;
-	cs_store__snap_drop(snap->store); /* may free a zombie store */
+	/* give the array back for the next snapshot to reuse */
+	if (!snap->store->zombie && snap->cap > snap->store->cap_snap_bufs) {
+		free(snap->store->snap_bufs);
+		snap->store->snap_bufs = snap->bufs;
+		snap->store->cap_snap_bufs = snap->cap;
+		snap->bufs = NULL;
+	}
 	free(snap->bufs);
+	cs_store__snap_drop(snap->store); /* may free a zombie store */
 	cs_buf_close(&snap->meta);
 	free(snap);
 }

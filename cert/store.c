@@ -261,6 +261,7 @@ destroy(struct cs_store *s)
 	free(s->revoked);
 	free(s->dedupe);
 	cs_index_free(s->dedupe_by_id);
+	free(s->snap_bufs);
 	free(s);
 }
 

@@ -115,6 +115,9 @@ struct cs_store {
 	struct cs_slab *slabs;
 	size_t nslabs;
 	bool bulk;            /* loading: the ordered index comes at the end */
+	struct cs_bytes *snap_bufs; /* a snapshot's buffer array, kept for
+	                               the next one (snapshot.c) */
+	size_t cap_snap_bufs;
 };
 
 /* ---- records ---- */

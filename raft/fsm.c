@@ -41,7 +41,12 @@ fsm_snapshot(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigned *n)
 		return RAFT_BUSY;
 	f->pending = cs_snapshot_take(f->store);
 	b = cs_snapshot_bufs(f->pending, &nb);
-	f->bufs = cs_calloc(nb, sizeof *f->bufs);
+	/* kept between snapshots: touching fresh memory is what costs */
+	if (nb > f->cap_bufs) {
+		free(f->bufs);
+		f->bufs = cs_calloc(nb, sizeof *f->bufs);
+		f->cap_bufs = nb;
+	}
 	for (size_t i = 0; i < nb; i++) {
 		/* raft only reads these (threadpool): records are
 		 * immutable, see cert/snapshot.h */
@@ -67,8 +72,6 @@ fsm_snapshot_finalize(struct raft_fsm *rf, struct raft_buffer *bufs[],
 	(void)n;
 	cs_snapshot_release(f->pending);
 	f->pending = NULL;
-	free(f->bufs);
-	f->bufs = NULL;
 	return 0;
 }
 

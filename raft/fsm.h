@@ -43,7 +43,8 @@ struct cs_fsm {
 	struct cs_store *store;
 	struct cs_result last; /* the result handed to the apply callback */
 	struct cs_snapshot *pending;
-	struct raft_buffer *bufs;
+	struct raft_buffer *bufs; /* reused from snapshot to snapshot */
+	size_t cap_bufs;
 	cs_fsm_applied_cb applied_cb;
 	void *applied_data;
 	/* statistics */
