@@ -276,15 +276,13 @@ xfer_done(struct cs_client__xfer *x, CURLcode cc)
 		req->http_status = (int)code;
 		req->errmsg[0] = '\0';
 	} else if (x->status == CS_ETOOBIG) {
-		cs_errmsg_printf(
-		    req->errmsg,
+		cs_errmsg_printf(req->errmsg,
 		    "response over its cap (body %zu bytes, headers %d bytes)",
 		    x->c->max_body, CS_CLIENT_MAX_HEADER_BYTES);
 	} else {
 		cs_errmsg_printf(req->errmsg, "%s",
-				 x->curl_err[0] != '\0'
-				     ? x->curl_err
-				     : curl_easy_strerror(cc));
+		    x->curl_err[0] != '\0' ? x->curl_err
+					   : curl_easy_strerror(cc));
 	}
 }
 
@@ -412,7 +410,7 @@ arm_deadline(struct cs_client *c)
 		return;
 	}
 	uv_timer_start(&c->deadline, on_deadline,
-		       x->deadline > now ? x->deadline - now : 0, 0);
+	    x->deadline > now ? x->deadline - now : 0, 0);
 }
 
 static void
@@ -431,8 +429,7 @@ on_deadline(uv_timer_t *t)
 		curl_multi_remove_handle(c->multi, x->easy);
 		c->nreq--;
 		x->status = CS_ETIMEDOUT;
-		cs_errmsg_printf(
-		    x->req->errmsg,
+		cs_errmsg_printf(x->req->errmsg,
 		    "timed out after %ld ms (waiting for a connection, or "
 		    "in progress)",
 		    x->timeout_ms);
@@ -465,7 +462,7 @@ on_poll(uv_poll_t *p, int status, int events)
 	/* s may be closing now (libcurl dropped the socket): not used below */
 	if (mc != CURLM_OK)
 		cs_log(CS_LOG_WARN, "client socket_action rc=%d err=\"%s\"",
-		       (int)mc, curl_multi_strerror(mc));
+		    (int)mc, curl_multi_strerror(mc));
 	check_done(c);
 }
 
@@ -477,10 +474,10 @@ on_timer(uv_timer_t *t)
 	CURLMcode mc;
 
 	mc = curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0,
-				      &running);
+	    &running);
 	if (mc != CURLM_OK)
 		cs_log(CS_LOG_WARN, "client timer_action rc=%d err=\"%s\"",
-		       (int)mc, curl_multi_strerror(mc));
+		    (int)mc, curl_multi_strerror(mc));
 	check_done(c);
 }
 
@@ -527,7 +524,7 @@ on_curl_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp)
 		rc = uv_poll_init_socket(c->loop, &s->poll, fd);
 		if (rc != 0) {
 			cs_log(CS_LOG_ERR, "client poll_init fd=%d err=%s",
-			       (int)fd, uv_strerror(rc));
+			    (int)fd, uv_strerror(rc));
 			free(s);
 			return 0;
 		}
@@ -547,7 +544,7 @@ on_curl_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp)
 	rc = uv_poll_start(&s->poll, events, on_poll);
 	if (rc != 0)
 		cs_log(CS_LOG_ERR, "client poll_start fd=%d err=%s", (int)fd,
-		       uv_strerror(rc));
+		    uv_strerror(rc));
 	return 0;
 }
 
@@ -601,8 +598,8 @@ on_header(char *p, size_t size, size_t n, void *arg)
 		v++;
 	while (end > v && is_ows(end[-1]))
 		end--;
-	if (cs_buf_reserve(&x->rhdrs, (size_t)(name_end - p) +
-					  (size_t)(end - v) + 2) < 0) {
+	if (cs_buf_reserve(&x->rhdrs,
+		(size_t)(name_end - p) + (size_t)(end - v) + 2) < 0) {
 		x->toobig = 1;
 		return 0;
 	}
@@ -714,7 +711,7 @@ cs_client_new(uv_loop_t *loop, const struct cs_client_config *cfg, char *errmsg)
 	}
 	if ((cfg->cert_file == NULL) != (cfg->key_file == NULL)) {
 		cs_errmsg_printf(errmsg,
-				 "client: cert_file and key_file go together");
+		    "client: cert_file and key_file go together");
 		goto fail;
 	}
 	if (check_tls_files(cfg, errmsg) < 0) {
@@ -758,26 +755,26 @@ cs_client_new(uv_loop_t *loop, const struct cs_client_config *cfg, char *errmsg)
 	uv_timer_init(loop, &c->deadline);
 	c->nhandles = 2;
 	mc = curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION,
-			       on_curl_socket);
+	    on_curl_socket);
 	if (mc == CURLM_OK)
 		mc = curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
 	if (mc == CURLM_OK)
 		mc = curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION,
-				       on_curl_timer);
+		    on_curl_timer);
 	if (mc == CURLM_OK)
 		mc = curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
 	if (mc == CURLM_OK)
 		mc = curl_multi_setopt(c->multi, CURLMOPT_PIPELINING,
-				       (long)CURLPIPE_NOTHING);
+		    (long)CURLPIPE_NOTHING);
 	if (mc == CURLM_OK)
 		mc = curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-				       (long)host_conns);
+		    (long)host_conns);
 	if (mc == CURLM_OK)
 		mc = curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-				       (long)conns);
+		    (long)conns);
 	if (mc == CURLM_OK)
 		mc = curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS,
-				       (long)conns);
+		    (long)conns);
 	/* Failing here is a programming error (an option name), not input. */
 	assert(mc == CURLM_OK);
 	return c;
@@ -871,9 +868,12 @@ cs_client_req_reset(struct cs_client_req *req)
 }
 
 static const char *const method_names[CS_CLIENT_METHOD__MAX] = {
-    [CS_CLIENT_METHOD_GET] = "GET",     [CS_CLIENT_METHOD_HEAD] = "HEAD",
-    [CS_CLIENT_METHOD_POST] = "POST",   [CS_CLIENT_METHOD_PUT] = "PUT",
-    [CS_CLIENT_METHOD_PATCH] = "PATCH", [CS_CLIENT_METHOD_DELETE] = "DELETE",
+    [CS_CLIENT_METHOD_GET] = "GET",
+    [CS_CLIENT_METHOD_HEAD] = "HEAD",
+    [CS_CLIENT_METHOD_POST] = "POST",
+    [CS_CLIENT_METHOD_PUT] = "PUT",
+    [CS_CLIENT_METHOD_PATCH] = "PATCH",
+    [CS_CLIENT_METHOD_DELETE] = "DELETE",
 };
 
 /* "Name: value" with a token name and no control characters but HTAB. */
@@ -885,7 +885,7 @@ check_header(const char *h, char *errmsg)
 
 	if (len > CS_CLIENT_MAX_REQ_HEADER) {
 		cs_errmsg_printf(errmsg, "request header over %d bytes",
-				 CS_CLIENT_MAX_REQ_HEADER);
+		    CS_CLIENT_MAX_REQ_HEADER);
 		return CS_ETOOBIG;
 	}
 	colon = strchr(h, ':');
@@ -903,7 +903,7 @@ check_header(const char *h, char *errmsg)
 	for (const char *p = colon; *p != '\0'; p++) {
 		if (((unsigned char)*p < ' ' && *p != '\t') || *p == 0x7f) {
 			cs_errmsg_printf(errmsg,
-					 "control character in request header");
+			    "control character in request header");
 			return CS_EINVAL;
 		}
 	}
@@ -969,8 +969,8 @@ check_peer_name(const char *name)
 	for (size_t i = 0; i < len; i++) {
 		char ch = name[i];
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
-		      ch == ':'))
+			(ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
+			ch == ':'))
 			return CS_EINVAL;
 	}
 	return 0;
@@ -986,7 +986,7 @@ check_peer_name(const char *name)
  */
 static int
 build_url(const struct cs_client_req *req, char **url, char **connect_to,
-	  char *errmsg)
+    char *errmsg)
 {
 	CURLU *u = NULL;
 	CURLUcode uc;
@@ -1026,10 +1026,10 @@ build_url(const struct cs_client_req *req, char **url, char **connect_to,
 		uc = curl_url_get(u, CURLUPART_HOST, &host, 0);
 		if (uc == CURLUE_OK)
 			uc = curl_url_get(u, CURLUPART_PORT, &port,
-					  CURLU_DEFAULT_PORT);
+			    CURLU_DEFAULT_PORT);
 		if (uc != CURLUE_OK) {
 			cs_errmsg_printf(errmsg, "URL: %s",
-					 curl_url_strerror(uc));
+			    curl_url_strerror(uc));
 			goto out;
 		}
 		peer = cs_malloc(strlen(req->peer_name) + 3);
@@ -1040,7 +1040,7 @@ build_url(const struct cs_client_req *req, char **url, char **connect_to,
 		uc = curl_url_set(u, CURLUPART_HOST, peer, 0);
 		if (uc != CURLUE_OK) {
 			cs_errmsg_printf(errmsg, "peer name: %s",
-					 curl_url_strerror(uc));
+			    curl_url_strerror(uc));
 			goto out;
 		}
 		/* "HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT", empty HOST
@@ -1072,7 +1072,7 @@ out:
 /* Everything but the URL; the request is already validated. */
 static CURLcode
 set_options(struct cs_client *c, struct cs_client__xfer *x,
-	    const struct cs_client_req *req)
+    const struct cs_client_req *req)
 {
 	CURL *e = x->easy;
 	CURLcode cc = CURLE_OK;
@@ -1169,9 +1169,9 @@ cs_client_send(struct cs_client *c, struct cs_client_req *req, cs_client_cb cb)
 		goto out;
 	}
 	if (req->body_len > 0 && (req->method == CS_CLIENT_METHOD_GET ||
-				  req->method == CS_CLIENT_METHOD_HEAD)) {
+				     req->method == CS_CLIENT_METHOD_HEAD)) {
 		cs_errmsg_printf(req->errmsg, "%s with a body",
-				 method_names[req->method]);
+		    method_names[req->method]);
 		goto out;
 	}
 	if (req->body_len > 0 && req->body == NULL) {
@@ -1180,7 +1180,7 @@ cs_client_send(struct cs_client *c, struct cs_client_req *req, cs_client_cb cb)
 	}
 	if (req->nheaders > CS_CLIENT_MAX_REQ_HEADERS) {
 		cs_errmsg_printf(req->errmsg, "over %d request headers",
-				 CS_CLIENT_MAX_REQ_HEADERS);
+		    CS_CLIENT_MAX_REQ_HEADERS);
 		rc = CS_ETOOBIG;
 		goto out;
 	}
@@ -1226,14 +1226,14 @@ cs_client_send(struct cs_client *c, struct cs_client_req *req, cs_client_cb cb)
 		cc = set_options(c, x, req);
 	if (cc != CURLE_OK) {
 		cs_errmsg_printf(req->errmsg, "curl_easy_setopt: %s",
-				 curl_easy_strerror(cc));
+		    curl_easy_strerror(cc));
 		rc = CS_EIO;
 		goto out;
 	}
 	mc = curl_multi_add_handle(c->multi, x->easy);
 	if (mc != CURLM_OK) {
 		cs_errmsg_printf(req->errmsg, "curl_multi_add_handle: %s",
-				 curl_multi_strerror(mc));
+		    curl_multi_strerror(mc));
 		rc = CS_EIO;
 		goto out;
 	}

@@ -166,8 +166,7 @@ struct cs_client_req {
  * files do not load (checked here, not at the first connection). Borrows
  * cfg; keeps loop, which must outlive the client. */
 struct cs_client *cs_client_new(uv_loop_t *loop,
-				const struct cs_client_config *cfg,
-				char *errmsg);
+    const struct cs_client_config *cfg, char *errmsg);
 
 /* Starts the asynchronous close described at the top. cb may be NULL.
  * Idempotent: a second call does nothing (its cb is not called). */
@@ -203,13 +202,13 @@ void cs_client_req_reset(struct cs_client_req *req);
  *   CS_EIO       libcurl refused the transfer
  */
 int cs_client_send(struct cs_client *c, struct cs_client_req *req,
-		   cs_client_cb cb);
+    cs_client_cb cb);
 
 /* In the callback of status 0: the value of the first response header
  * named name (case-insensitive), trimmed, or NULL. Returns view, valid as
  * req->resp. */
 const char *cs_client_req_header(const struct cs_client_req *req,
-				 const char *name);
+    const char *name);
 
 /* In the callback of status 0: takes the response body out of the request
  * so that it outlives the callback (no copy). Returns new (free() it),

@@ -168,8 +168,8 @@ on_shutdown(uv_shutdown_t *req, int status)
 	c->write_deadline = 0;
 	c->read_deadline =
 	    now_ms(c) + (c->srv->cfg.idle_timeout_ms < CS_HTTP__LINGER_MS
-			     ? c->srv->cfg.idle_timeout_ms
-			     : CS_HTTP__LINGER_MS);
+				? c->srv->cfg.idle_timeout_ms
+				: CS_HTTP__LINGER_MS);
 	after_process(c);
 }
 
@@ -210,7 +210,7 @@ on_write(uv_write_t *w, int status)
 		return;
 	if (status < 0) {
 		cs_log(CS_LOG_DEBUG, "http write peer=%s rc=%s", c->remote_text,
-		       uv_err_name(status));
+		    uv_err_name(status));
 		conn_close(c);
 		return;
 	}
@@ -225,7 +225,7 @@ on_write(uv_write_t *w, int status)
 /* Queues len bytes: owned (taken) or ref (kept alive by done_out). */
 static void
 write_raw(struct cs_http__conn *c, uint8_t *owned, const void *ref, size_t len,
-	  struct cs_http__out *done_out)
+    struct cs_http__out *done_out)
 {
 	struct wreq *wr;
 	uv_buf_t buf;
@@ -242,7 +242,7 @@ write_raw(struct cs_http__conn *c, uint8_t *owned, const void *ref, size_t len,
 	wr->owned = owned;
 	wr->done_out = done_out;
 	buf = uv_buf_init(owned != NULL ? (char *)owned : (char *)ref,
-			  (unsigned)len);
+	    (unsigned)len);
 	rc = uv_write(&wr->w, (uv_stream_t *)&c->tcp, &buf, 1, on_write);
 	if (rc < 0) {
 		free(owned);
@@ -327,25 +327,25 @@ enqueue(struct cs_http__conn *c, struct cs_http__out *o)
 /* Formats and queues one response. body is taken. */
 static void
 queue_response(struct cs_http__conn *c, int status,
-	       const struct cs_http_header *h, size_t n, uint8_t *body,
-	       size_t len, int head_only, int keep10, int close)
+    const struct cs_http_header *h, size_t n, uint8_t *body, size_t len,
+    int head_only, int keep10, int close)
 {
 	struct cs_http__out *o = cs_calloc(1, sizeof *o);
 	int with_length = status != 204 && status != 304;
 	size_t hl;
 
 	o->head = cs_http__format_head(status, h, n, with_length, len, close,
-				       keep10 && !close, &hl);
+	    keep10 && !close, &hl);
 	if (o->head == NULL) {
 		/* Handler headers over CS_HTTP__MAX_HEAD. */
 		cs_log(CS_LOG_WARN, "http response head too big status=%d",
-		       status);
+		    status);
 		status = 500;
 		free(body);
 		body = NULL;
 		len = 0;
 		o->head = cs_http__format_head(status, NULL, 0, 1, 0, close,
-					       keep10 && !close, &hl);
+		    keep10 && !close, &hl);
 	}
 	o->head_len = hl;
 	if (head_only || !with_length || len == 0) {
@@ -376,7 +376,7 @@ server_error(struct cs_http__conn *c, int status, const char *detail)
 	size_t len;
 
 	cs_log(CS_LOG_DEBUG, "http error peer=%s status=%d detail=%s",
-	       c->remote_text, status, detail != NULL ? detail : "");
+	    c->remote_text, status, detail != NULL ? detail : "");
 	cs_http__req_free(c->req);
 	c->req = NULL;
 	c->in_message = 0;
@@ -386,8 +386,8 @@ server_error(struct cs_http__conn *c, int status, const char *detail)
 
 int
 cs_http__conn_respond(struct cs_http__conn *c, struct cs_http_req *req,
-		      int status, const struct cs_http_header *headers,
-		      size_t n, uint8_t *body, size_t len)
+    int status, const struct cs_http_header *headers, size_t n, uint8_t *body,
+    size_t len)
 {
 	static const struct cs_http_header ph[] = {
 	    {"Content-Type", "application/problem+json"},
@@ -402,11 +402,11 @@ cs_http__conn_respond(struct cs_http__conn *c, struct cs_http_req *req,
 	if (status < 200 || status > 599 ||
 	    cs_http__headers_check(headers, n, &want_close) < 0) {
 		cs_log(CS_LOG_WARN, "http bad response status=%d target=%s",
-		       status, cs_http_req_target(req));
+		    status, cs_http_req_target(req));
 		free(body);
 		status = 500;
 		body = cs_http__problem(500, "the handler's answer was invalid",
-					&len);
+		    &len);
 		headers = ph;
 		n = 1;
 		rc = CS_EINVAL;
@@ -414,7 +414,7 @@ cs_http__conn_respond(struct cs_http__conn *c, struct cs_http_req *req,
 	close =
 	    want_close || !req->keep_alive || c->srv->closing || c->finishing;
 	queue_response(c, status, headers, n, body, len,
-		       req->method == HTTP_HEAD, req->version == 10, close);
+	    req->method == HTTP_HEAD, req->version == 10, close);
 	return rc;
 }
 
@@ -477,7 +477,7 @@ end_value(struct cs_http_req *req)
 	}
 	while (req->hbuf.len > h->value &&
 	       (req->hbuf.data[req->hbuf.len - 1] == ' ' ||
-		req->hbuf.data[req->hbuf.len - 1] == '\t'))
+		   req->hbuf.data[req->hbuf.len - 1] == '\t'))
 		req->hbuf.len--;
 	req->hstate = 0;
 	return cs_buf_append_byte(&req->hbuf, 0);
@@ -498,7 +498,7 @@ on_header_field(http_parser *p, const char *at, size_t len)
 			req->hdrs_cap =
 			    req->hdrs_cap == 0 ? 16 : req->hdrs_cap * 2;
 			req->hdrs = cs_reallocarray(req->hdrs, req->hdrs_cap,
-						    sizeof *req->hdrs);
+			    sizeof *req->hdrs);
 		}
 		req->hdrs[req->nhdrs].name = req->hbuf.len;
 		req->hdrs[req->nhdrs].value = 0;
@@ -553,12 +553,11 @@ split_target(struct cs_http_req *req)
 	req->path =
 	    (u.field_set & (1 << UF_PATH))
 		? cs_http_req_strndup(req, t + u.field_data[UF_PATH].off,
-				      u.field_data[UF_PATH].len)
+		      u.field_data[UF_PATH].len)
 		: "/";
 	if (u.field_set & (1 << UF_QUERY))
-		req->query =
-		    cs_http_req_strndup(req, t + u.field_data[UF_QUERY].off,
-					u.field_data[UF_QUERY].len);
+		req->query = cs_http_req_strndup(req,
+		    t + u.field_data[UF_QUERY].off, u.field_data[UF_QUERY].len);
 	return 0;
 }
 
@@ -699,8 +698,7 @@ parse_some(struct cs_http__conn *c)
 	if (HTTP_PARSER_ERRNO(&c->parser) == HPE_PAUSED)
 		http_parser_pause(&c->parser, 0);
 	n = http_parser_execute(&c->parser, &parser_settings,
-				(const char *)c->in.data + c->in_off,
-				unparsed(c));
+	    (const char *)c->in.data + c->in_off, unparsed(c));
 	c->in_off += n;
 	err = HTTP_PARSER_ERRNO(&c->parser);
 	if (err == HPE_PAUSED && c->ready != NULL) {
@@ -713,9 +711,8 @@ parse_some(struct cs_http__conn *c)
 		if (status == 0)
 			status = err == HPE_HEADER_OVERFLOW ? 431 : 400;
 		server_error(c, status,
-			     c->error_detail != NULL
-				 ? c->error_detail
-				 : http_errno_description(err));
+		    c->error_detail != NULL ? c->error_detail
+					    : http_errno_description(err));
 		return;
 	}
 	if (unparsed(c) > 0) /* an upgrade stop; we do not upgrade */
@@ -772,14 +769,14 @@ tls_fill(struct cs_http__conn *c)
 		if (c->in_off > 0 && c->in.len + want > c->in.max) {
 			/* compact first so the cap counts unparsed bytes */
 			memmove(c->in.data, c->in.data + c->in_off,
-				unparsed(c));
+			    unparsed(c));
 			c->in.len -= c->in_off;
 			c->in_off = 0;
 		}
 		if (cs_buf_reserve(&c->in, want) < 0)
 			break;
 		n = cs_tls_read(&c->tls, c->in.data + c->in.len, want,
-				c->errmsg);
+		    c->errmsg);
 		if (n > 0) {
 			c->in.len += (size_t)n;
 			c->in.data[c->in.len] = '\0';
@@ -873,7 +870,7 @@ after_process(struct cs_http__conn *c)
 		want = !c->eof && !c->finishing && room(c) > 0 &&
 		       backlog(c) < CS_HTTP_WRITE_HIGH_WATER &&
 		       (!c->use_tls ||
-			cs_tls_pending(&c->tls) < CS_HTTP__READ_SIZE);
+			   cs_tls_pending(&c->tls) < CS_HTTP__READ_SIZE);
 	if (want && !c->reading) {
 		if (read_start(c) == 0)
 			c->reading = 1;
@@ -930,7 +927,7 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		}
 		if (nread != UV_EOF)
 			cs_log(CS_LOG_DEBUG, "http read peer=%s rc=%s",
-			       c->remote_text, uv_err_name((int)nread));
+			    c->remote_text, uv_err_name((int)nread));
 		conn_close(c); /* a pending request is detached */
 		return;
 	}
@@ -964,7 +961,7 @@ on_timer(uv_timer_t *t)
 		return;
 	if (c->write_deadline != 0 && now >= c->write_deadline) {
 		cs_log(CS_LOG_DEBUG, "http write deadline peer=%s",
-		       c->remote_text);
+		    c->remote_text);
 		c->srv->stats.timeouts++;
 		conn_close(c);
 		return;
@@ -986,8 +983,7 @@ on_timer(uv_timer_t *t)
 	case CS_HTTP__BODY:
 		c->srv->stats.timeouts++;
 		if (c->in_message)
-			server_error(
-			    c, 408,
+			server_error(c, 408,
 			    c->phase == CS_HTTP__BODY
 				? "request body not received in time"
 				: "request headers not received in time");
@@ -1022,13 +1018,13 @@ remote_text(struct cs_http__conn *c)
 
 		uv_ip6_name(a, ip, sizeof ip);
 		snprintf(c->remote_text, sizeof c->remote_text, "[%s]:%u", ip,
-			 ntohs(a->sin6_port));
+		    ntohs(a->sin6_port));
 	} else {
 		const struct sockaddr_in *a = (void *)&c->remote;
 
 		uv_ip4_name(a, ip, sizeof ip);
 		snprintf(c->remote_text, sizeof c->remote_text, "%s:%u", ip,
-			 ntohs(a->sin_port));
+		    ntohs(a->sin_port));
 	}
 }
 
@@ -1076,7 +1072,7 @@ cs_http__conn_accept(struct cs_http_server *srv)
 	set_read_deadline(c, srv->cfg.header_timeout_ms);
 	if (srv->ssl_ctx != NULL) {
 		if (cs_tls_init(&c->tls, srv->ssl_ctx, NULL, 1, on_tls_send, c,
-				c->errmsg) < 0) {
+			c->errmsg) < 0) {
 			cs_log(CS_LOG_WARN, "http tls init %s", c->errmsg);
 			conn_close(c);
 			return;

@@ -72,7 +72,7 @@ parse_bind(const char *bind, struct sockaddr_storage *addr)
 		return CS_EINVAL;
 	if (bind[0] == '[')
 		return uv_ip6_addr(host, (int)port,
-				   (struct sockaddr_in6 *)addr) == 0
+			   (struct sockaddr_in6 *)addr) == 0
 			   ? 0
 			   : CS_EINVAL;
 	return uv_ip4_addr(host, (int)port, (struct sockaddr_in *)addr) == 0
@@ -102,7 +102,7 @@ on_failed_close(uv_handle_t *h)
 
 int
 cs_http_server_new(uv_loop_t *loop, const struct cs_http_config *cfg,
-		   struct cs_http_server **out, char *errmsg)
+    struct cs_http_server **out, char *errmsg)
 {
 	struct cs_http_server *srv = NULL;
 	struct sockaddr_storage addr;
@@ -113,7 +113,7 @@ cs_http_server_new(uv_loop_t *loop, const struct cs_http_config *cfg,
 	if (cfg->handler == NULL || cfg->bind == NULL ||
 	    parse_bind(cfg->bind, &addr) < 0) {
 		cs_errmsg_printf(errmsg, "http server: bad config (bind %s)",
-				 cfg->bind != NULL ? cfg->bind : "(none)");
+		    cfg->bind != NULL ? cfg->bind : "(none)");
 		return CS_EINVAL;
 	}
 	srv = cs_calloc(1, sizeof *srv);
@@ -131,13 +131,13 @@ cs_http_server_new(uv_loop_t *loop, const struct cs_http_config *cfg,
 	rc = uv_tcp_bind(&srv->listener, (const struct sockaddr *)&addr, 0);
 	if (rc == 0)
 		rc = uv_listen((uv_stream_t *)&srv->listener, 511,
-			       on_connection);
+		    on_connection);
 	if (rc == 0)
 		rc = uv_tcp_getsockname(&srv->listener,
-					(struct sockaddr *)&addr, &len);
+		    (struct sockaddr *)&addr, &len);
 	if (rc < 0) {
 		cs_errmsg_printf(errmsg, "http server: listen %s: %s",
-				 cfg->bind, uv_strerror(rc));
+		    cfg->bind, uv_strerror(rc));
 		uv_close((uv_handle_t *)&srv->listener, on_failed_close);
 		return cs_err_from_errno(rc);
 	}
@@ -218,7 +218,7 @@ on_shutdown_timeout(uv_timer_t *t)
 
 void
 cs_http_server_close(struct cs_http_server *srv, cs_http_close_cb cb,
-		     void *data)
+    void *data)
 {
 	struct cs_http__conn *c;
 
@@ -229,7 +229,7 @@ cs_http_server_close(struct cs_http_server *srv, cs_http_close_cb cb,
 	uv_timer_init(srv->loop, &srv->shutdown_timer);
 	srv->shutdown_timer.data = srv;
 	uv_timer_start(&srv->shutdown_timer, on_shutdown_timeout,
-		       srv->cfg.shutdown_timeout_ms, 0);
+	    srv->cfg.shutdown_timeout_ms, 0);
 	srv->pending_closes = 1;
 	uv_close((uv_handle_t *)&srv->listener, on_listener_closed);
 	for (c = srv->conns; c != NULL; c = c->next)
@@ -345,7 +345,7 @@ cs_http_req_header_count(const struct cs_http_req *req)
 
 void
 cs_http_req_header_at(const struct cs_http_req *req, size_t i,
-		      const char **name, const char **value)
+    const char **name, const char **value)
 {
 	const char *base = (const char *)req->hbuf.data;
 
@@ -440,7 +440,7 @@ cs_http_req_strndup(struct cs_http_req *req, const char *s, size_t n)
 
 int
 cs_http_req_query_param(struct cs_http_req *req, const char *name,
-			const char **out)
+    const char **out)
 {
 	const char *raw;
 	size_t len;
@@ -465,8 +465,7 @@ cs_http_req_query_param(struct cs_http_req *req, const char *name,
 
 static int
 respond(struct cs_http_req *req, int status,
-	const struct cs_http_header *headers, size_t n, uint8_t *body,
-	size_t len)
+    const struct cs_http_header *headers, size_t n, uint8_t *body, size_t len)
 {
 	struct cs_http__conn *c;
 	int rc;
@@ -486,8 +485,8 @@ respond(struct cs_http_req *req, int status,
 
 int
 cs_http_respond(struct cs_http_req *req, int status,
-		const struct cs_http_header *headers, size_t n,
-		const void *body, size_t len)
+    const struct cs_http_header *headers, size_t n, const void *body,
+    size_t len)
 {
 	uint8_t *copy = NULL;
 
@@ -499,8 +498,7 @@ cs_http_respond(struct cs_http_req *req, int status,
 
 int
 cs_http_respond_take(struct cs_http_req *req, int status,
-		     const struct cs_http_header *headers, size_t n, void *body,
-		     size_t len)
+    const struct cs_http_header *headers, size_t n, void *body, size_t len)
 {
 	return respond(req, status, headers, n, body, len);
 }
@@ -541,7 +539,7 @@ reserved(const char *name)
 
 int
 cs_http__headers_check(const struct cs_http_header *h, size_t n,
-		       int *want_close)
+    int *want_close)
 {
 	*want_close = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -567,8 +565,7 @@ cs_http__headers_check(const struct cs_http_header *h, size_t n,
 
 char *
 cs_http__format_head(int status, const struct cs_http_header *h, size_t n,
-		     int with_length, size_t body_len, int close, int keep10,
-		     size_t *len)
+    int with_length, size_t body_len, int close, int keep10, size_t *len)
 {
 	struct cs_buf b;
 	char date[32];
@@ -577,7 +574,7 @@ cs_http__format_head(int status, const struct cs_http_header *h, size_t n,
 	cs_buf_init(&b, CS_HTTP__MAX_HEAD);
 	cs_http_date_format((int64_t)time(NULL), date);
 	rc = cs_buf_printf(&b, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status,
-			   cs_http_status_text(status), date);
+	    cs_http_status_text(status), date);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		if (reserved(h[i].name))
 			continue;
@@ -605,8 +602,8 @@ cs_http__problem(int status, const char *detail, size_t *len)
 	const unsigned char *p;
 
 	cs_buf_init(&b, SIZE_MAX / 2);
-	(void)cs_buf_printf(
-	    &b, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d",
+	(void)cs_buf_printf(&b,
+	    "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d",
 	    cs_http_status_text(status), status);
 	if (detail != NULL) {
 		(void)cs_buf_append_str(&b, ",\"detail\":\"");
@@ -638,18 +635,17 @@ cs_http_status_text(int status)
 void
 cs_http_date_format(int64_t t, char *out)
 {
-	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed",
-					"Thu", "Fri", "Sat"};
-	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr",
-					   "May", "Jun", "Jul", "Aug",
-					   "Sep", "Oct", "Nov", "Dec"};
+	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu",
+	    "Fri", "Sat"};
+	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May",
+	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 	time_t tt = (time_t)t;
 	struct tm tm;
 
 	gmtime_r(&tt, &tm);
 	snprintf(out, 30, "%s, %02d %s %04d %02d:%02d:%02d GMT",
-		 days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
-		 (tm.tm_year + 1900) % 10000, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	    days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
+	    (tm.tm_year + 1900) % 10000, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 static int
@@ -666,7 +662,7 @@ hexval(int ch)
 
 int
 cs_http_pct_decode(const char *s, size_t len, char *out, size_t *outlen,
-		   int plus_space)
+    int plus_space)
 {
 	size_t o = 0;
 
@@ -699,7 +695,7 @@ cs_http_pct_decode(const char *s, size_t len, char *out, size_t *outlen,
 
 int
 cs_http_query_find(const char *query, const char *name, const char **value,
-		   size_t *len)
+    size_t *len)
 {
 	size_t nlen = strlen(name);
 	const char *p = query;

@@ -116,7 +116,7 @@ struct cs_http_stats {
  * failure with errmsg set; a half-made listener may still be closing on
  * the loop, so run the loop before uv_loop_close(). */
 int cs_http_server_new(uv_loop_t *loop, const struct cs_http_config *cfg,
-		       struct cs_http_server **out, char *errmsg);
+    struct cs_http_server **out, char *errmsg);
 
 /* The bound port (useful with port 0). */
 int cs_http_server_port(const struct cs_http_server *srv);
@@ -126,8 +126,8 @@ int cs_http_server_port(const struct cs_http_server *srv);
 int cs_http_server_set_ssl_ctx(struct cs_http_server *srv, SSL_CTX *ctx);
 
 /* View, valid until the close callback returns. */
-const struct cs_http_stats *
-cs_http_server_stats(const struct cs_http_server *srv);
+const struct cs_http_stats *cs_http_server_stats(
+    const struct cs_http_server *srv);
 
 /* Graceful stop: closes the listener, closes idle connections (TLS
  * close_notify), lets requests being read or with the handler finish
@@ -136,7 +136,7 @@ cs_http_server_stats(const struct cs_http_server *srv);
  * detached, not freed). cb fires exactly once after every handle is
  * closed; then srv is freed. Call once. */
 void cs_http_server_close(struct cs_http_server *srv, cs_http_close_cb cb,
-			  void *data);
+    void *data);
 
 /* ---- the request (all views valid until the request is answered) ---- */
 
@@ -160,15 +160,15 @@ const char *cs_http_req_header(const struct cs_http_req *req, const char *name);
 /* Headers in order; i < count. Names as sent (case preserved). */
 size_t cs_http_req_header_count(const struct cs_http_req *req);
 void cs_http_req_header_at(const struct cs_http_req *req, size_t i,
-			   const char **name, const char **value);
+    const char **name, const char **value);
 
 /* The body (NUL-terminated, not counted in *len); an empty body gives
  * a pointer to "" and *len = 0. */
 const uint8_t *cs_http_req_body(const struct cs_http_req *req, size_t *len);
 
 /* The client's address, and as text ("127.0.0.1:50312", "[::1]:443"). */
-const struct sockaddr_storage *
-cs_http_req_remote(const struct cs_http_req *req);
+const struct sockaddr_storage *cs_http_req_remote(
+    const struct cs_http_req *req);
 const char *cs_http_req_remote_text(const struct cs_http_req *req);
 
 /* The TLS client certificate (get0: do not free; valid until answered),
@@ -190,7 +190,7 @@ char *cs_http_req_strndup(struct cs_http_req *req, const char *s, size_t n);
  * the arena. Returns 0 and *out, CS_ENOTFOUND, or CS_EINVAL on a bad
  * escape or an embedded NUL. "a" in "?a&b=1" yields "". */
 int cs_http_req_query_param(struct cs_http_req *req, const char *name,
-			    const char **out);
+    const char **out);
 
 /* ---- answering (exactly once per request; frees req) ---- */
 
@@ -208,19 +208,18 @@ struct cs_http_header {
  * was gone (the answer is dropped), CS_EINVAL for a status outside
  * 200..599 (a 500 is sent instead). req is freed in every case. */
 int cs_http_respond(struct cs_http_req *req, int status,
-		    const struct cs_http_header *headers, size_t n,
-		    const void *body, size_t len);
+    const struct cs_http_header *headers, size_t n, const void *body,
+    size_t len);
 
 /* Same, but takes body (malloc()ed) in every case, even on error: no
  * copy of a large CRL is made. */
 int cs_http_respond_take(struct cs_http_req *req, int status,
-			 const struct cs_http_header *headers, size_t n,
-			 void *body, size_t len);
+    const struct cs_http_header *headers, size_t n, void *body, size_t len);
 
 /* An application/problem+json answer {type, title, status, detail}; type
  * is "about:blank" and title the status text. detail may be NULL. */
 int cs_http_respond_problem(struct cs_http_req *req, int status,
-			    const char *detail);
+    const char *detail);
 
 /* ---- pure helpers ---- */
 
@@ -228,12 +227,12 @@ int cs_http_respond_problem(struct cs_http_req *req, int status,
  * terminated); plus_space turns '+' into ' ' (query strings, not paths).
  * Returns 0 and *outlen, or CS_EINVAL on a bad escape or a decoded NUL. */
 int cs_http_pct_decode(const char *s, size_t len, char *out, size_t *outlen,
-		       int plus_space);
+    int plus_space);
 
 /* Finds parameter name in a raw query string ("a=1&b=%2F"). Returns 0
  * with the raw (undecoded) value as a view into query, or CS_ENOTFOUND. */
 int cs_http_query_find(const char *query, const char *name, const char **value,
-		       size_t *len);
+    size_t *len);
 
 /* The reason phrase of status ("Not Found"), "Unknown" if none. */
 const char *cs_http_status_text(int status);

@@ -168,13 +168,12 @@ void cs_http__req_free(struct cs_http_req *req);
  * NUL. Returns 0 (and *want_close when one is "Connection: close") or
  * CS_EINVAL. */
 int cs_http__headers_check(const struct cs_http_header *h, size_t n,
-			   int *want_close);
+    int *want_close);
 /* Formats the status line and checked headers into a new NUL-terminated
  * buffer (free()), adding Date, Content-Length (when with_length) and
  * Connection (close, or keep-alive for an HTTP/1.0 client). */
 char *cs_http__format_head(int status, const struct cs_http_header *h, size_t n,
-			   int with_length, size_t body_len, int close,
-			   int keep10, size_t *len);
+    int with_length, size_t body_len, int close, int keep10, size_t *len);
 /* A new problem+json body for status (free()). */
 uint8_t *cs_http__problem(int status, const char *detail, size_t *len);
 /* Called by conn.c after a connection's memory was freed. */
@@ -190,8 +189,8 @@ void cs_http__conn_abort(struct cs_http__conn *c);
 /* Queues the answer to c->pending == req, which the caller then frees.
  * headers are validated; body is taken. */
 int cs_http__conn_respond(struct cs_http__conn *c, struct cs_http_req *req,
-			  int status, const struct cs_http_header *headers,
-			  size_t n, uint8_t *body, size_t len);
+    int status, const struct cs_http_header *headers, size_t n, uint8_t *body,
+    size_t len);
 /* Continues parsing after an answer was queued and the request freed. */
 void cs_http__conn_resume(struct cs_http__conn *c);
 

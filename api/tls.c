@@ -50,8 +50,7 @@ ctx_policy(SSL_CTX *ctx)
 
 SSL_CTX *
 cs_tls_server_ctx_new(const char *cert_file, const char *key_file,
-		      const char *client_ca_file, enum cs_tls_verify verify,
-		      char *errmsg)
+    const char *client_ca_file, enum cs_tls_verify verify, char *errmsg)
 {
 	SSL_CTX *ctx = NULL;
 	STACK_OF(X509_NAME) *names = NULL;
@@ -83,7 +82,7 @@ cs_tls_server_ctx_new(const char *cert_file, const char *key_file,
 	}
 	/* Required whenever SSL_VERIFY_PEER is on; harmless otherwise. */
 	if (SSL_CTX_set_session_id_context(ctx, session_id_ctx,
-					   sizeof session_id_ctx - 1) != 1) {
+		sizeof session_id_ctx - 1) != 1) {
 		ssl_errmsg(errmsg, "session id context");
 		goto fail;
 	}
@@ -114,7 +113,7 @@ fail:
 
 SSL_CTX *
 cs_tls_client_ctx_new(const char *ca_file, const char *cert_file,
-		      const char *key_file, char *errmsg)
+    const char *key_file, char *errmsg)
 {
 	SSL_CTX *ctx = NULL;
 
@@ -136,7 +135,7 @@ cs_tls_client_ctx_new(const char *ca_file, const char *cert_file,
 	if (cert_file != NULL) {
 		if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1 ||
 		    SSL_CTX_use_PrivateKey_file(ctx, key_file,
-						SSL_FILETYPE_PEM) != 1 ||
+			SSL_FILETYPE_PEM) != 1 ||
 		    SSL_CTX_check_private_key(ctx) != 1) {
 			ssl_errmsg(errmsg, cert_file);
 			goto fail;
@@ -201,7 +200,7 @@ flush(struct cs_tls *t)
 
 int
 cs_tls_init(struct cs_tls *t, SSL_CTX *ctx, SSL *ssl, int server,
-	    cs_tls_send_cb send, void *arg, char *errmsg)
+    cs_tls_send_cb send, void *arg, char *errmsg)
 {
 	memset(t, 0, sizeof *t);
 	ERR_clear_error();
@@ -296,7 +295,7 @@ cs_tls_read(struct cs_tls *t, void *out, size_t cap, char *errmsg)
 
 		ERR_clear_error();
 		rc = SSL_read(t->ssl, (uint8_t *)out + total,
-			      want > INT32_MAX ? INT32_MAX : (int)want);
+		    want > INT32_MAX ? INT32_MAX : (int)want);
 		if (rc > 0) {
 			total += (size_t)rc;
 			continue;

@@ -61,15 +61,14 @@ enum cs_tls_verify {
  * must chain to; it must be NULL with CS_TLS_VERIFY_NONE and set
  * otherwise (CS_EINVAL). */
 SSL_CTX *cs_tls_server_ctx_new(const char *cert_file, const char *key_file,
-			       const char *client_ca_file,
-			       enum cs_tls_verify verify, char *errmsg);
+    const char *client_ca_file, enum cs_tls_verify verify, char *errmsg);
 
 /* Returns a new client context (SSL_CTX_free()), or NULL with errmsg set:
  * same protocol and cipher policy, peer verification on against ca_file
  * (PEM). cert_file/key_file: the client certificate, both NULL for none.
  * The caller names the peer per connection with cs_tls_client_ssl_new(). */
 SSL_CTX *cs_tls_client_ctx_new(const char *ca_file, const char *cert_file,
-			       const char *key_file, char *errmsg);
+    const char *key_file, char *errmsg);
 
 /* Returns a new client SSL (SSL_free()) in connect state that sends SNI
  * (for a DNS name) and checks that the server certificate matches host, a
@@ -105,7 +104,7 @@ struct cs_tls {
  * not NULL, is a prepared SSL (cs_tls_client_ssl_new()) that is taken and
  * ctx is ignored. Returns 0, or CS_ECRYPTO with errmsg set. */
 int cs_tls_init(struct cs_tls *t, SSL_CTX *ctx, SSL *ssl, int server,
-		cs_tls_send_cb send, void *arg, char *errmsg);
+    cs_tls_send_cb send, void *arg, char *errmsg);
 /* Frees the SSL and its BIOs. Sends nothing. Safe on a zeroed struct. */
 void cs_tls_close(struct cs_tls *t);
 

@@ -75,8 +75,8 @@ cs_audit__append(struct cs_store *s, uint64_t index, int64_t time,
 	struct cs_audit *a;
 
 	if (chunk == s->nchunks) {
-		s->audit = cs_reallocarray(s->audit, s->nchunks + 1,
-		    sizeof *s->audit);
+		s->audit =
+		    cs_reallocarray(s->audit, s->nchunks + 1, sizeof *s->audit);
 		s->audit[s->nchunks++] =
 		    cs_calloc(CS_AUDIT_CHUNK, sizeof(struct cs_audit));
 	}

@@ -53,7 +53,7 @@ uint32_t cs_audit__actor(struct cs_store *s, const char *name, size_t len);
 void cs_audit__append(struct cs_store *s, uint64_t index, int64_t time,
     uint32_t actor, uint16_t type, int16_t rc,
     const uint8_t digest[CS_SHA256_LEN]);
-void cs_audit__hash(const uint8_t prev[CS_SHA256_LEN],
-    const struct cs_audit *a, const char *actor, uint8_t out[CS_SHA256_LEN]);
+void cs_audit__hash(const uint8_t prev[CS_SHA256_LEN], const struct cs_audit *a,
+    const char *actor, uint8_t out[CS_SHA256_LEN]);
 
 #endif

@@ -10,10 +10,9 @@
 #include "lib/error.h"
 #include "lib/mem.h"
 
-static const char *const type_names[CS_CMD__MAX] = {
-    NULL,          "import",    "revoke",   "unrevoke",  "revoke_key",
-    "revoke_bulk", "key_state", "set_meta", "doc_put",   "doc_del",
-    "crl_publish"};
+static const char *const type_names[CS_CMD__MAX] = {NULL, "import", "revoke",
+    "unrevoke", "revoke_key", "revoke_bulk", "key_state", "set_meta", "doc_put",
+    "doc_del", "crl_publish"};
 
 const char *
 cs_cmd_type_name(enum cs_cmd_type t)
@@ -121,9 +120,15 @@ pack_args(struct cs_mp_out *w, const struct cs_cmd *c)
 }
 
 static const size_t nargs[CS_CMD__MAX] = {
-    [CS_CMD_IMPORT] = 6,    [CS_CMD_REVOKE] = 3,      [CS_CMD_UNREVOKE] = 1,
-    [CS_CMD_REVOKE_KEY] = 2, [CS_CMD_REVOKE_BULK] = 3, [CS_CMD_KEY_STATE] = 3,
-    [CS_CMD_SET_META] = 3,  [CS_CMD_DOC_PUT] = 3,     [CS_CMD_DOC_DEL] = 2,
+    [CS_CMD_IMPORT] = 6,
+    [CS_CMD_REVOKE] = 3,
+    [CS_CMD_UNREVOKE] = 1,
+    [CS_CMD_REVOKE_KEY] = 2,
+    [CS_CMD_REVOKE_BULK] = 3,
+    [CS_CMD_KEY_STATE] = 3,
+    [CS_CMD_SET_META] = 3,
+    [CS_CMD_DOC_PUT] = 3,
+    [CS_CMD_DOC_DEL] = 2,
     [CS_CMD_CRL_PUBLISH] = 5,
 };
 
@@ -384,8 +389,8 @@ cs_store__dedupe_put(struct cs_store *s, const uint8_t id[CS_REQUEST_ID_LEN],
 		s->capdedupe = s->capdedupe == 0 ? 64 : s->capdedupe * 2;
 		if (s->capdedupe > CS_DEDUPE_MAX)
 			s->capdedupe = CS_DEDUPE_MAX;
-		s->dedupe = cs_reallocarray(s->dedupe, s->capdedupe,
-		    sizeof *s->dedupe);
+		s->dedupe =
+		    cs_reallocarray(s->dedupe, s->capdedupe, sizeof *s->dedupe);
 	}
 	e = &s->dedupe[s->dedupe_next];
 	if (s->ndedupe == CS_DEDUPE_MAX) /* evict the oldest */
@@ -487,8 +492,8 @@ revoke_ids(struct cs_store *s, const uint32_t *ids, size_t n, uint8_t reason,
 }
 
 static void
-key_record(struct cs_store *s, const struct cs_cert_info *ci,
-    uint8_t location, uint64_t index)
+key_record(struct cs_store *s, const struct cs_cert_info *ci, uint8_t location,
+    uint64_t index)
 {
 	size_t n;
 	const uint32_t *ids =
@@ -660,10 +665,10 @@ apply_revoke_key(struct cs_store *s, const struct cs_cmd *c, uint64_t index,
 		    cs_store__key_build(&hdr, cs_key_curve(k), actor));
 		free(actor);
 	}
-	ids = cs_index_get(s->by_key, c->u.revoke_key.key_id, CS_SHA256_LEN,
-	    &n);
-	res->count = revoke_ids(s, ids, n, c->u.revoke_key.reason, c->time,
-	    index);
+	ids =
+	    cs_index_get(s->by_key, c->u.revoke_key.key_id, CS_SHA256_LEN, &n);
+	res->count =
+	    revoke_ids(s, ids, n, c->u.revoke_key.reason, c->time, index);
 	return 0;
 }
 
@@ -726,10 +731,10 @@ apply_key_state(struct cs_store *s, const struct cs_cmd *c, uint64_t index,
 	if (loc != CS_KEYLOC_KEEP)
 		hdr.location = loc;
 	hdr.updated_index = index;
-	actor = to != k->state ? dup_bytes(c->actor)
-			       : cs_strdup(cs_key_actor(k));
-	cs_store__key_replace(s, cs_store__key_build(&hdr, cs_key_curve(k),
-				     actor));
+	actor =
+	    to != k->state ? dup_bytes(c->actor) : cs_strdup(cs_key_actor(k));
+	cs_store__key_replace(s,
+	    cs_store__key_build(&hdr, cs_key_curve(k), actor));
 	free(actor);
 	return 0;
 }
@@ -775,15 +780,14 @@ apply_doc(struct cs_store *s, const struct cs_cmd *c, uint64_t index,
 		return CS_EINVAL;
 	if (c->type == CS_CMD_DOC_DEL)
 		return cs_store__doc_del(s, ns, key, klen);
-	if (cs_doc_validate(ns, c->u.doc.value.p, c->u.doc.value.len, NULL) <
-	    0)
+	if (cs_doc_validate(ns, c->u.doc.value.p, c->u.doc.value.len, NULL) < 0)
 		return CS_EINVAL;
 	old = cs_store__doc_find(s, ns, key, klen);
 	res->count = old == NULL ? 1 : 0;
-	cs_store__doc_put(s, cs_store__doc_build(ns, key, klen,
-				 c->u.doc.value.p, c->u.doc.value.len,
-				 old != NULL ? old->created_index : index,
-				 index));
+	cs_store__doc_put(s,
+	    cs_store__doc_build(ns, key, klen, c->u.doc.value.p,
+		c->u.doc.value.len, old != NULL ? old->created_index : index,
+		index));
 	return 0;
 }
 
@@ -806,8 +810,7 @@ apply_crl(struct cs_store *s, const struct cs_cmd *c, uint64_t index,
 	memset(&st, 0, sizeof st);
 	d = cs_store__doc_find(s, CS_NS_CRL, issuer, ilen);
 	if (d != NULL &&
-	    cs_crl_state_decode(cs_store__doc_value(d), d->vlen, &st, NULL) <
-		0)
+	    cs_crl_state_decode(cs_store__doc_value(d), d->vlen, &st, NULL) < 0)
 		memset(&st, 0, sizeof st); /* unreachable: we wrote it */
 	if (c->u.crl.number <= st.number)
 		return CS_ECONFLICT;
@@ -827,9 +830,9 @@ apply_crl(struct cs_store *s, const struct cs_cmd *c, uint64_t index,
 	cs_buf_init(&buf, CS_CMD_MAX_DOC);
 	rc = cs_crl_state_encode(&st, &buf);
 	assert(rc == 0);
-	cs_store__doc_put(s, cs_store__doc_build(CS_NS_CRL, issuer, ilen,
-				 buf.data, buf.len,
-				 d != NULL ? d->created_index : index, index));
+	cs_store__doc_put(s,
+	    cs_store__doc_build(CS_NS_CRL, issuer, ilen, buf.data, buf.len,
+		d != NULL ? d->created_index : index, index));
 	cs_buf_close(&buf);
 	res->count = 1;
 	return rc;
@@ -924,6 +927,6 @@ cs_cmd_apply_entry(struct cs_store *s, const uint8_t *entry, size_t len,
 	res->index = index;
 	s->applied_index = index;
 	digest(entry, len, dg);
-	cs_audit__append(s, index, 0, cs_audit__actor(s, "", 0), 0,
-	    CS_EPROTO, dg);
+	cs_audit__append(s, index, 0, cs_audit__actor(s, "", 0), 0, CS_EPROTO,
+	    dg);
 }

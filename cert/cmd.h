@@ -38,14 +38,14 @@
 #include "cert/store.h"
 #include "lib/buf.h"
 
-#define CS_CMD_FORMAT 1         /* the u32 format version in the frame */
-#define CS_CMD_MAX_ENTRY (8u << 20) /* whole entry, bytes */
-#define CS_CMD_MAX_CERTS 1000   /* certificates per import */
-#define CS_CMD_MAX_TAGS 32
-#define CS_CMD_MAX_STR 1024     /* owner, tag, profile, actor, doc keys */
-#define CS_CMD_MAX_DOC (1u << 20) /* document values */
+#define CS_CMD_FORMAT     1          /* the u32 format version in the frame */
+#define CS_CMD_MAX_ENTRY  (8u << 20) /* whole entry, bytes */
+#define CS_CMD_MAX_CERTS  1000       /* certificates per import */
+#define CS_CMD_MAX_TAGS   32
+#define CS_CMD_MAX_STR    1024       /* owner, tag, profile, actor, doc keys */
+#define CS_CMD_MAX_DOC    (1u << 20) /* document values */
 #define CS_REQUEST_ID_LEN 16
-#define CS_DEDUPE_MAX 8192
+#define CS_DEDUPE_MAX     8192
 
 enum cs_cmd_type {
 	/* args: [certs (array of bin DER, 1..MAX_CERTS), source (uint),
@@ -153,17 +153,21 @@ struct cs_cmd {
 	} u;
 };
 
-enum { CS_BULK_OWNER = 0, CS_BULK_TAG = 1, CS_BULK_ISSUER = 2 };
+enum {
+	CS_BULK_OWNER = 0,
+	CS_BULK_TAG = 1,
+	CS_BULK_ISSUER = 2
+};
 #define CS_KEYLOC_KEEP 255
 
 /* The outcome of one command, returned to the proposer and remembered
  * under its request id. */
 struct cs_result {
-	int32_t rc;       /* 0 or a CS_E* business outcome */
-	uint32_t count;   /* see enum cs_cmd_type */
+	int32_t rc;     /* 0 or a CS_E* business outcome */
+	uint32_t count; /* see enum cs_cmd_type */
 	uint32_t count2;
 	uint32_t pad;
-	uint64_t index;   /* log index of the entry that produced it */
+	uint64_t index; /* log index of the entry that produced it */
 	uint8_t fingerprint[CS_SHA256_LEN];
 };
 
@@ -174,8 +178,8 @@ int cs_cmd_encode(const struct cs_cmd *cmd, struct cs_buf *out);
 /* Decodes an entry. On success *cmd holds views into `entry`; use
  * cs_cmd_decoded_close() when done. */
 struct cs_cmd_decoded;
-int cs_cmd_decode(const uint8_t *entry, size_t len,
-    struct cs_cmd_decoded **out, char *errmsg);
+int cs_cmd_decode(const uint8_t *entry, size_t len, struct cs_cmd_decoded **out,
+    char *errmsg);
 const struct cs_cmd *cs_cmd_decoded_get(const struct cs_cmd_decoded *d);
 void cs_cmd_decoded_close(struct cs_cmd_decoded *d);
 
@@ -189,8 +193,8 @@ void cs_cmd_apply(struct cs_store *s, const struct cs_cmd *cmd,
 /* Decode + apply in one step, as the FSM does. An entry that does not
  * decode is applied as a no-op with res->rc = CS_EPROTO (and audited):
  * every replica sees the same bytes, so they all agree. */
-void cs_cmd_apply_entry(struct cs_store *s, const uint8_t *entry,
-    size_t len, uint64_t index, struct cs_result *res);
+void cs_cmd_apply_entry(struct cs_store *s, const uint8_t *entry, size_t len,
+    uint64_t index, struct cs_result *res);
 
 /* The result remembered for a request id, or NULL. */
 const struct cs_result *cs_cmd_seen(const struct cs_store *s,

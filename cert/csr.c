@@ -36,7 +36,7 @@ is_csr_label(const char *label)
  * as a key pasted along, are skipped). *der is new. */
 static int
 unpem(const uint8_t *in, size_t len, uint8_t **der, size_t *der_len,
-      char *errmsg)
+    char *errmsg)
 {
 	struct cs_pem it;
 	char label[64];
@@ -47,24 +47,23 @@ unpem(const uint8_t *in, size_t len, uint8_t **der, size_t *der_len,
 
 	cs_pem_init(&it, in, len);
 	for (;;) {
-		rc = cs_pem_next(&it, label, sizeof label, &body,
-				       &body_len, errmsg);
+		rc = cs_pem_next(&it, label, sizeof label, &body, &body_len,
+		    errmsg);
 		if (rc <= 0)
 			break;
 		if (!is_csr_label(label))
 			continue;
 		if (++found > 1) {
 			cs_errmsg_printf(errmsg,
-					 "block %zu: more than one request",
-					 it.block);
+			    "block %zu: more than one request", it.block);
 			rc = CS_EINVAL;
 			break;
 		}
 		rc = cs_base64_decode(body, body_len, CS_CSR_MAX_DER, der,
-					    der_len, errmsg);
+		    der_len, errmsg);
 		if (rc < 0) {
 			cs_errmsg_wrapf(errmsg, "block %zu (%s)", it.block,
-					label);
+			    label);
 			break;
 		}
 	}
@@ -91,17 +90,17 @@ key_policy(const EVP_PKEY *pkey, const struct cs_csr_info *ci, char *errmsg)
 		 * rsaEncryption, which every relying party handles. */
 		if (id != EVP_PKEY_RSA) {
 			cs_errmsg_printf(errmsg,
-					 "key: RSA-PSS keys are not accepted");
+			    "key: RSA-PSS keys are not accepted");
 			return CS_EINVAL;
 		}
 		if (ci->key_bits < RSA_MIN_BITS) {
 			cs_errmsg_printf(errmsg, "key: RSA %d bits is below %d",
-					 ci->key_bits, RSA_MIN_BITS);
+			    ci->key_bits, RSA_MIN_BITS);
 			return CS_EINVAL;
 		}
 		if (ci->key_bits > RSA_MAX_BITS) {
 			cs_errmsg_printf(errmsg, "key: RSA %d bits is above %d",
-					 ci->key_bits, RSA_MAX_BITS);
+			    ci->key_bits, RSA_MAX_BITS);
 			return CS_EINVAL;
 		}
 		return 0;
@@ -110,11 +109,10 @@ key_policy(const EVP_PKEY *pkey, const struct cs_csr_info *ci, char *errmsg)
 		    strcmp(ci->curve, "P-384") == 0)
 			return 0;
 		cs_errmsg_printf(errmsg,
-				 "key: EC curve %s is not accepted (P-256 or "
-				 "P-384)",
-				 ci->curve[0] != '\0'
-				     ? ci->curve
-				     : "with explicit parameters");
+		    "key: EC curve %s is not accepted (P-256 or "
+		    "P-384)",
+		    ci->curve[0] != '\0' ? ci->curve
+					 : "with explicit parameters");
 		return CS_EINVAL;
 	case CS_KEY_ED25519:
 		return 0;
@@ -126,7 +124,7 @@ key_policy(const EVP_PKEY *pkey, const struct cs_csr_info *ci, char *errmsg)
 		return CS_EINVAL;
 	default:
 		cs_errmsg_printf(errmsg, "key: algorithm %s is not accepted",
-				 OBJ_nid2sn(id));
+		    OBJ_nid2sn(id));
 		return CS_EINVAL;
 	}
 }
@@ -176,7 +174,7 @@ fill(struct cs_csr_info *ci, X509_REQ *req, char *errmsg)
 
 	if (X509_REQ_get_version(req) != X509_REQ_VERSION_1) {
 		cs_errmsg_printf(errmsg, "version field %ld, not 0 (v1)",
-				 X509_REQ_get_version(req));
+		    X509_REQ_get_version(req));
 		return CS_EINVAL;
 	}
 	pkey = X509_REQ_get0_pubkey(req);
@@ -194,7 +192,7 @@ fill(struct cs_csr_info *ci, X509_REQ *req, char *errmsg)
 		return CS_ECRYPTO;
 	}
 	rc = cs_x509__name_text(X509_REQ_get_subject_name(req), &ci->subject,
-				errmsg);
+	    errmsg);
 	if (rc < 0) {
 		cs_errmsg_wrapf(errmsg, "subject");
 		return rc;
@@ -202,13 +200,13 @@ fill(struct cs_csr_info *ci, X509_REQ *req, char *errmsg)
 	rc = get_names(req, &ci->names, errmsg);
 	if (rc == 0)
 		rc = cs_x509__spki(X509_REQ_get_X509_PUBKEY(req), &ci->spki,
-				   &ci->spki_len, ci->key_id, errmsg);
+		    &ci->spki_len, ci->key_id, errmsg);
 	return rc;
 }
 
 int
 cs_csr_parse(const uint8_t *in, size_t len, struct cs_csr_info **out,
-	     char *errmsg)
+    char *errmsg)
 {
 	struct cs_csr_info *ci = NULL;
 	X509_REQ *req = NULL;
@@ -225,8 +223,7 @@ cs_csr_parse(const uint8_t *in, size_t len, struct cs_csr_info **out,
 			goto out;
 		der = pem_der;
 	}
-	rc =
-	    cs_der_check(der, der_len, CS_CSR_MAX_DER, "request", errmsg);
+	rc = cs_der_check(der, der_len, CS_CSR_MAX_DER, "request", errmsg);
 	if (rc < 0)
 		goto out;
 	p = der;

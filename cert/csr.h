@@ -34,7 +34,7 @@ struct cs_csr_info {
 
 /* On success *out is new (cs_csr_info_free()); on error untouched. */
 int cs_csr_parse(const uint8_t *in, size_t len, struct cs_csr_info **out,
-		 char *errmsg);
+    char *errmsg);
 
 void cs_csr_info_free(struct cs_csr_info *ci);
 

@@ -201,14 +201,14 @@ cs_der_seq_size(const uint8_t *in, size_t len, const char *what, char *errmsg)
 
 	if (len < 2) {
 		cs_errmsg_printf(errmsg, "%s: truncated (%zu bytes)", what,
-				 len);
+		    len);
 		return 0;
 	}
 	if (in[0] != 0x30) {
 		cs_errmsg_printf(errmsg,
-				 "%s: not DER (starts with 0x%02x, "
-				 "not a SEQUENCE)",
-				 what, in[0]);
+		    "%s: not DER (starts with 0x%02x, "
+		    "not a SEQUENCE)",
+		    what, in[0]);
 		return 0;
 	}
 	if (in[1] < 0x80) {
@@ -216,25 +216,23 @@ cs_der_seq_size(const uint8_t *in, size_t len, const char *what, char *errmsg)
 	} else {
 		nlen = in[1] & 0x7f;
 		if (nlen == 0) {
-			cs_errmsg_printf(
-			    errmsg, "%s: indefinite length is not DER", what);
+			cs_errmsg_printf(errmsg,
+			    "%s: indefinite length is not DER", what);
 			return 0;
 		}
 		if (nlen > 4) {
 			cs_errmsg_printf(errmsg,
-					 "%s: length of %u bytes is too long",
-					 what, nlen);
+			    "%s: length of %u bytes is too long", what, nlen);
 			return 0;
 		}
 		if (len < 2 + nlen) {
 			cs_errmsg_printf(errmsg, "%s: truncated (%zu bytes)",
-					 what, len);
+			    what, len);
 			return 0;
 		}
 		if (in[2] == 0 || (nlen == 1 && in[2] < 0x80)) {
-			cs_errmsg_printf(
-			    errmsg, "%s: length is not in minimal DER form",
-			    what);
+			cs_errmsg_printf(errmsg,
+			    "%s: length is not in minimal DER form", what);
 			return 0;
 		}
 		for (unsigned i = 0; i < nlen; i++)
@@ -246,7 +244,7 @@ cs_der_seq_size(const uint8_t *in, size_t len, const char *what, char *errmsg)
 
 int
 cs_der_check(const uint8_t *in, size_t len, size_t max, const char *what,
-		   char *errmsg)
+    char *errmsg)
 {
 	size_t total;
 
@@ -256,7 +254,7 @@ cs_der_check(const uint8_t *in, size_t len, size_t max, const char *what,
 	}
 	if (len > max) {
 		cs_errmsg_printf(errmsg, "%s: %zu bytes, at most %zu allowed",
-				 what, len, max);
+		    what, len, max);
 		return CS_ETOOBIG;
 	}
 	total = cs_der_seq_size(in, len, what, errmsg);
@@ -264,13 +262,13 @@ cs_der_check(const uint8_t *in, size_t len, size_t max, const char *what,
 		return CS_EINVAL;
 	if (total > len) {
 		cs_errmsg_printf(errmsg,
-				 "%s: truncated (DER says %zu bytes, got %zu)",
-				 what, total, len);
+		    "%s: truncated (DER says %zu bytes, got %zu)", what, total,
+		    len);
 		return CS_EINVAL;
 	}
 	if (total < len) {
 		cs_errmsg_printf(errmsg, "%s: %zu bytes of trailing data", what,
-				 len - total);
+		    len - total);
 		return CS_EINVAL;
 	}
 	return 0;
@@ -280,8 +278,8 @@ cs_der_check(const uint8_t *in, size_t len, size_t max, const char *what,
 
 static const uint8_t oid_rsa[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
     0x01, 0x01};
-static const uint8_t oid_rsa_pss[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
-    0x01, 0x01, 0x0a};
+static const uint8_t oid_rsa_pss[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
+    0x01, 0x0a};
 static const uint8_t oid_ec[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
 static const uint8_t oid_dsa[] = {0x2a, 0x86, 0x48, 0xce, 0x38, 0x04, 0x01};
 static const uint8_t oid_ed25519[] = {0x2b, 0x65, 0x70};

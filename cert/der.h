@@ -40,22 +40,22 @@ int cs_der_expect(struct cs_der *in, uint8_t tag, struct cs_der *contents,
 /* True when *in is not empty and starts with tag. */
 bool cs_der_peek(const struct cs_der *in, uint8_t tag);
 
-#define CS_DER_INTEGER 0x02
-#define CS_DER_BIT_STRING 0x03
+#define CS_DER_INTEGER      0x02
+#define CS_DER_BIT_STRING   0x03
 #define CS_DER_OCTET_STRING 0x04
-#define CS_DER_NULL 0x05
-#define CS_DER_OID 0x06
-#define CS_DER_SEQUENCE 0x30
-#define CS_DER_CTX0 0xa0 /* [0] constructed */
-#define CS_DER_CTX1 0x81 /* [1] IMPLICIT primitive (issuerUniqueID) */
-#define CS_DER_CTX2 0x82 /* [2] IMPLICIT primitive (subjectUniqueID) */
-#define CS_DER_CTX3 0xa3 /* [3] constructed (extensions) */
+#define CS_DER_NULL         0x05
+#define CS_DER_OID          0x06
+#define CS_DER_SEQUENCE     0x30
+#define CS_DER_CTX0         0xa0 /* [0] constructed */
+#define CS_DER_CTX1         0x81 /* [1] IMPLICIT primitive (issuerUniqueID) */
+#define CS_DER_CTX2         0x82 /* [2] IMPLICIT primitive (subjectUniqueID) */
+#define CS_DER_CTX3         0xa3 /* [3] constructed (extensions) */
 
 /* Checks that in is exactly one definite-length DER SEQUENCE of at most
  * max bytes: CS_EINVAL names "empty", "truncated" or "N bytes of trailing
  * data"; CS_ETOOBIG over max. what names the object in errmsg. */
-int cs_der_check(const uint8_t *in, size_t len, size_t max,
-		       const char *what, char *errmsg);
+int cs_der_check(const uint8_t *in, size_t len, size_t max, const char *what,
+    char *errmsg);
 
 /* Size of the DER SEQUENCE TLV at the start of in (header included), or
  * 0 with a message when it is not one (what names the object). */
@@ -64,18 +64,18 @@ size_t cs_der_seq_size(const uint8_t *in, size_t len, const char *what,
 
 /* The parts of a certificate (RFC 5280 section 4.1), as views. */
 struct cs_der_cert {
-	struct cs_der tbs;          /* whole TBSCertificate TLV */
-	int version;                /* 0, 1 or 2 (v1..v3) */
-	struct cs_der serial;       /* INTEGER contents */
-	struct cs_der tbs_sigalg;   /* whole AlgorithmIdentifier */
-	struct cs_der issuer;       /* whole Name TLV */
-	struct cs_der not_before;   /* whole Time TLV */
+	struct cs_der tbs;        /* whole TBSCertificate TLV */
+	int version;              /* 0, 1 or 2 (v1..v3) */
+	struct cs_der serial;     /* INTEGER contents */
+	struct cs_der tbs_sigalg; /* whole AlgorithmIdentifier */
+	struct cs_der issuer;     /* whole Name TLV */
+	struct cs_der not_before; /* whole Time TLV */
 	struct cs_der not_after;
-	struct cs_der subject;      /* whole Name TLV */
-	struct cs_der spki;         /* whole SubjectPublicKeyInfo TLV */
-	struct cs_der extensions;   /* whole Extensions SEQUENCE, or empty */
-	struct cs_der sigalg;       /* whole outer AlgorithmIdentifier */
-	struct cs_der signature;    /* BIT STRING contents */
+	struct cs_der subject;    /* whole Name TLV */
+	struct cs_der spki;       /* whole SubjectPublicKeyInfo TLV */
+	struct cs_der extensions; /* whole Extensions SEQUENCE, or empty */
+	struct cs_der sigalg;     /* whole outer AlgorithmIdentifier */
+	struct cs_der signature;  /* BIT STRING contents */
 };
 
 /* Splits a DER certificate; exactly len bytes (trailing data is an
@@ -86,7 +86,7 @@ int cs_der_cert_split(const uint8_t *der, size_t len, struct cs_der_cert *out,
 /* Describes a SubjectPublicKeyInfo from its bytes: type, size ("bits" as
  * in struct cs_cert_info) and curve name. Keys it does not know come out
  * CS_KEY_UNKNOWN, 0, "" (not an error). CS_EINVAL if spki is malformed. */
-int cs_der_spki_describe(struct cs_der spki, enum cs_key_type *type,
-    int *bits, char curve[32]);
+int cs_der_spki_describe(struct cs_der spki, enum cs_key_type *type, int *bits,
+    char curve[32]);
 
 #endif

@@ -39,7 +39,7 @@ struct doctype {
 };
 
 #define STRV_ITEM_MAX 1024
-#define FIELDS(t) t, sizeof t / sizeof t[0]
+#define FIELDS(t)     t, sizeof t / sizeof t[0]
 
 #define P(f) offsetof(struct cs_profile, f)
 static const struct field profile_fields[] = {
@@ -117,7 +117,7 @@ static const struct doctype notify_type = {"notify", FIELDS(notify_fields)};
 /* Through void *: the offsets come from offsetof(), so the field is
  * aligned for its type. */
 #define AT(obj, off, type) ((type *)(void *)((char *)(obj) + (off)))
-#define CAT(obj, off, type)                                                 \
+#define CAT(obj, off, type)                                                    \
 	((const type *)(const void *)((const char *)(obj) + (off)))
 
 static int
@@ -140,7 +140,8 @@ encode(const struct doctype *t, const void *obj, struct cs_buf *out)
 			    *CAT(obj, f->off2, size_t));
 			break;
 		case F_STRV: {
-			const struct cs_strv *v = CAT(obj, f->off, struct cs_strv);
+			const struct cs_strv *v =
+			    CAT(obj, f->off, struct cs_strv);
 
 			cs_mp_array(&w, v->n);
 			for (size_t k = 0; k < v->n; k++)
@@ -291,16 +292,16 @@ decode(const struct doctype *t, const uint8_t *in, size_t len, void *obj,
 	return 0;
 }
 
-#define DOC_FUNCS(prefix, stype, type)                                      \
-	int prefix##_encode(const stype *p, struct cs_buf *out)             \
-	{                                                                   \
-		return encode(&type, p, out);                               \
-	}                                                                   \
-	int prefix##_decode(const uint8_t *in, size_t len, stype *out,      \
-	    char *errmsg)                                                   \
-	{                                                                   \
-		memset(out, 0, sizeof *out);                                \
-		return decode(&type, in, len, out, errmsg);                 \
+#define DOC_FUNCS(prefix, stype, type)                                         \
+	int prefix##_encode(const stype *p, struct cs_buf *out)                \
+	{                                                                      \
+		return encode(&type, p, out);                                  \
+	}                                                                      \
+	int prefix##_decode(const uint8_t *in, size_t len, stype *out,         \
+	    char *errmsg)                                                      \
+	{                                                                      \
+		memset(out, 0, sizeof *out);                                   \
+		return decode(&type, in, len, out, errmsg);                    \
 	}
 
 DOC_FUNCS(cs_profile, struct cs_profile, profile_type)
@@ -351,13 +352,15 @@ union any_doc {
 };
 
 int
-cs_doc_validate(enum cs_ns ns, const uint8_t *value, size_t len,
-    char *errmsg)
+cs_doc_validate(enum cs_ns ns, const uint8_t *value, size_t len, char *errmsg)
 {
 	static const struct doctype *const types[CS_NS__MAX] = {
-	    [CS_NS_PROFILE] = &profile_type, [CS_NS_ISSUER] = &issuer_type,
-	    [CS_NS_CRL] = &crl_type,         [CS_NS_MEMBER] = &member_type,
-	    [CS_NS_ROLE] = &role_type,       [CS_NS_NOTIFY] = &notify_type,
+	    [CS_NS_PROFILE] = &profile_type,
+	    [CS_NS_ISSUER] = &issuer_type,
+	    [CS_NS_CRL] = &crl_type,
+	    [CS_NS_MEMBER] = &member_type,
+	    [CS_NS_ROLE] = &role_type,
+	    [CS_NS_NOTIFY] = &notify_type,
 	};
 	union any_doc d;
 	struct cs_mp_in r;

@@ -36,16 +36,16 @@ enum {
 
 /* CS_NS_PROFILE: an issuance policy. */
 struct cs_profile {
-	char *issuer;           /* name of the issuer that signs */
-	uint32_t key_specs;     /* CS_KEYSPEC_* */
-	int64_t max_validity;   /* seconds */
-	int64_t rotate_after;   /* seconds of age after which rotation is
-	                           due; 0 = only expiry matters */
-	struct cs_names allow;  /* allowed name patterns: DNS with wildcards,
-	                           IP ranges in CIDR, URI and e-mail globs */
-	bool allow_no_san;      /* accept CSRs that name nothing in SANs */
-	uint32_t key_usage;     /* CS_KU_* */
-	struct cs_strv eku;     /* short names or dotted OIDs */
+	char *issuer;             /* name of the issuer that signs */
+	uint32_t key_specs;       /* CS_KEYSPEC_* */
+	int64_t max_validity;     /* seconds */
+	int64_t rotate_after;     /* seconds of age after which rotation is
+				     due; 0 = only expiry matters */
+	struct cs_names allow;    /* allowed name patterns: DNS with wildcards,
+				     IP ranges in CIDR, URI and e-mail globs */
+	bool allow_no_san;        /* accept CSRs that name nothing in SANs */
+	uint32_t key_usage;       /* CS_KU_* */
+	struct cs_strv eku;       /* short names or dotted OIDs */
 	struct cs_strv crl_urls;  /* CRL distribution points to embed */
 	struct cs_strv ocsp_urls; /* AIA OCSP URLs to embed */
 	char *description;
@@ -54,22 +54,22 @@ struct cs_profile {
 /* CS_NS_ISSUER: a CA that signs. The key itself never enters the store:
  * key_ref names where each node finds it ("file:/path", "pkcs11:..."). */
 struct cs_issuer {
-	uint8_t *cert;     /* the CA certificate, DER */
+	uint8_t *cert; /* the CA certificate, DER */
 	size_t cert_len;
-	char *chain_pem;   /* intermediates up to (excluding) the root */
+	char *chain_pem; /* intermediates up to (excluding) the root */
 	char *key_ref;
 	char *description;
 };
 
 /* CS_NS_CRL: per issuer, the CRL numbering decided through the log. */
 struct cs_crl_state {
-	uint64_t number;       /* last number used (full or delta) */
-	int64_t this_update;   /* of the last publication */
+	uint64_t number;     /* last number used (full or delta) */
+	int64_t this_update; /* of the last publication */
 	int64_t next_update;
-	uint64_t full_number;  /* number of the last full CRL */
+	uint64_t full_number; /* number of the last full CRL */
 	int64_t full_this_update;
 	int64_t full_next_update;
-	uint64_t delta_base;   /* base of the last delta (0: none yet) */
+	uint64_t delta_base; /* base of the last delta (0: none yet) */
 };
 
 /* CS_NS_MEMBER: a node of the cluster (key: raft id in decimal). */
@@ -86,7 +86,7 @@ struct cs_member {
 	char *public_url;   /* https://host:port of the public listener */
 	char *http_url;     /* http://host:port (OCSP, CRL, CA certs) */
 	char *site;
-	uint64_t role;      /* enum cs_member_role */
+	uint64_t role; /* enum cs_member_role */
 };
 
 /* CS_NS_ROLE: identity -> role (key: the identity, see api/auth). */
@@ -112,8 +112,8 @@ int cs_issuer_decode(const uint8_t *in, size_t len, struct cs_issuer *out,
 void cs_issuer_close(struct cs_issuer *p);
 
 int cs_crl_state_encode(const struct cs_crl_state *p, struct cs_buf *out);
-int cs_crl_state_decode(const uint8_t *in, size_t len,
-    struct cs_crl_state *out, char *errmsg);
+int cs_crl_state_decode(const uint8_t *in, size_t len, struct cs_crl_state *out,
+    char *errmsg);
 
 int cs_member_encode(const struct cs_member *p, struct cs_buf *out);
 int cs_member_decode(const uint8_t *in, size_t len, struct cs_member *out,
@@ -121,8 +121,8 @@ int cs_member_decode(const uint8_t *in, size_t len, struct cs_member *out,
 void cs_member_close(struct cs_member *p);
 
 int cs_role_encode(const struct cs_role_binding *p, struct cs_buf *out);
-int cs_role_decode(const uint8_t *in, size_t len,
-    struct cs_role_binding *out, char *errmsg);
+int cs_role_decode(const uint8_t *in, size_t len, struct cs_role_binding *out,
+    char *errmsg);
 void cs_role_close(struct cs_role_binding *p);
 
 int cs_notify_encode(const struct cs_notify *p, struct cs_buf *out);

@@ -259,8 +259,7 @@ delete_slot(struct cs_index *ix, struct slot *s)
 }
 
 void
-cs_index_remove(struct cs_index *ix, const void *key, size_t klen,
-    uint32_t id)
+cs_index_remove(struct cs_index *ix, const void *key, size_t klen, uint32_t id)
 {
 	uint64_t h = hash_bytes(key, klen);
 	struct slot *s = find(ix, h, key, klen);
@@ -292,8 +291,7 @@ cs_index_remove(struct cs_index *ix, const void *key, size_t klen,
 }
 
 const uint32_t *
-cs_index_get(const struct cs_index *ix, const void *key, size_t klen,
-    size_t *n)
+cs_index_get(const struct cs_index *ix, const void *key, size_t klen, size_t *n)
 {
 	uint64_t h = hash_bytes(key, klen);
 	const struct slot *s = find(ix, h, key, klen);

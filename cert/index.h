@@ -23,7 +23,7 @@
 
 struct cs_index;
 
-struct cs_index *cs_index_new(void);   /* never NULL */
+struct cs_index *cs_index_new(void);     /* never NULL */
 void cs_index_free(struct cs_index *ix); /* NULL is a no-op */
 
 /* Adds id to key's set (no-op if present). Borrows key. */

@@ -355,8 +355,7 @@ cs_mp_read_str(struct cs_mp_in *r, size_t max, struct cs_bytes *out)
 }
 
 void
-cs_mp_read_bin(struct cs_mp_in *r, size_t min, size_t max,
-    struct cs_bytes *out)
+cs_mp_read_bin(struct cs_mp_in *r, size_t min, size_t max, struct cs_bytes *out)
 {
 	raw(r, true, min, max, out);
 }

@@ -54,8 +54,7 @@ struct cs_mp_in {
 	char *errmsg; /* nullable; receives the first failure */
 };
 
-void cs_mp_in_init(struct cs_mp_in *r, const void *p, size_t len,
-    char *errmsg);
+void cs_mp_in_init(struct cs_mp_in *r, const void *p, size_t len, char *errmsg);
 /* Containers: *n is at most the remaining bytes (each element takes one
  * byte at least) and at most max. */
 void cs_mp_read_array(struct cs_mp_in *r, size_t max, size_t *n);

@@ -29,7 +29,8 @@ find(const uint8_t *p, const uint8_t *end, const char *s)
 bool
 cs_pem_detect(const uint8_t *in, size_t len)
 {
-	if (len > 0 && in[0] == 0x30 && cs_der_seq_size(in, len, "", NULL) == len)
+	if (len > 0 && in[0] == 0x30 &&
+	    cs_der_seq_size(in, len, "", NULL) == len)
 		return false;
 	return find(in, in + len, "-----BEGIN ") != NULL;
 }
@@ -79,7 +80,7 @@ boundary(const uint8_t *line, size_t n, const char *kw, const uint8_t **label)
 
 int
 cs_pem_next(struct cs_pem *it, char *label, size_t label_size,
-		  const uint8_t **body, size_t *body_len, char *errmsg)
+    const uint8_t **body, size_t *body_len, char *errmsg)
 {
 	const uint8_t *line, *lab, *endlab, *start;
 	size_t n;
@@ -98,24 +99,23 @@ cs_pem_next(struct cs_pem *it, char *label, size_t label_size,
 
 		if (!next_line(it, &line, &n)) {
 			cs_errmsg_printf(errmsg, "block %zu (%s): no END line",
-					 it->block, label);
+			    it->block, label);
 			return CS_EINVAL;
 		}
 		/* Said here, or the next block's lines would surface later
 		 * as a puzzling "bad base64: '-'". */
 		if (n >= 11 && memcmp(line, "-----BEGIN ", 11) == 0) {
 			cs_errmsg_printf(errmsg,
-					 "block %zu (%s): no END line before "
-					 "the next BEGIN",
-					 it->block, label);
+			    "block %zu (%s): no END line before "
+			    "the next BEGIN",
+			    it->block, label);
 			return CS_EINVAL;
 		}
 		if (n < 9 || memcmp(line, "-----END", 8) != 0)
 			continue;
 		eln = boundary(line, n, "END ", &endlab);
 		if (eln != ln || memcmp(endlab, lab, (size_t)ln) != 0) {
-			cs_errmsg_printf(
-			    errmsg,
+			cs_errmsg_printf(errmsg,
 			    "block %zu (%s): END line does not match BEGIN",
 			    it->block, label);
 			return CS_EINVAL;
@@ -150,7 +150,7 @@ is_blank(uint8_t c)
 
 int
 cs_base64_decode(const uint8_t *in, size_t len, size_t max, uint8_t **out,
-		       size_t *out_len, char *errmsg)
+    size_t *out_len, char *errmsg)
 {
 	size_t nchars = 0, npad = 0, olen, o = 0;
 	uint32_t acc = 0;
@@ -168,19 +168,17 @@ cs_base64_decode(const uint8_t *in, size_t len, size_t max, uint8_t **out,
 		}
 		if (b64val(in[i]) < 0) {
 			if (in[i] > 0x20 && in[i] < 0x7f)
-				cs_errmsg_printf(
-				    errmsg, "bad base64: '%c' at offset %zu",
-				    in[i], i);
+				cs_errmsg_printf(errmsg,
+				    "bad base64: '%c' at offset %zu", in[i], i);
 			else
-				cs_errmsg_printf(
-				    errmsg,
+				cs_errmsg_printf(errmsg,
 				    "bad base64: byte 0x%02x at offset %zu",
 				    in[i], i);
 			return CS_EINVAL;
 		}
 		if (npad > 0) {
 			cs_errmsg_printf(errmsg,
-					 "bad base64: data after '=' padding");
+			    "bad base64: data after '=' padding");
 			return CS_EINVAL;
 		}
 		nchars++;
@@ -190,8 +188,7 @@ cs_base64_decode(const uint8_t *in, size_t len, size_t max, uint8_t **out,
 		return CS_EINVAL;
 	}
 	if (npad > 2 || (nchars + npad) % 4 != 0) {
-		cs_errmsg_printf(
-		    errmsg,
+		cs_errmsg_printf(errmsg,
 		    "bad base64: %zu characters and %zu '=' are not whole "
 		    "groups of 4",
 		    nchars, npad);
@@ -200,7 +197,7 @@ cs_base64_decode(const uint8_t *in, size_t len, size_t max, uint8_t **out,
 	olen = nchars / 4 * 3 + (nchars % 4 == 0 ? 0 : nchars % 4 - 1);
 	if (olen > max) {
 		cs_errmsg_printf(errmsg, "%zu bytes, at most %zu allowed", olen,
-				 max);
+		    max);
 		return CS_ETOOBIG;
 	}
 	buf = cs_malloc(olen);
@@ -248,4 +245,3 @@ cs_pem_encode(const char *label, const uint8_t *der, size_t len)
 	sprintf(p, "-----END %s-----\n", label);
 	return pem;
 }
-

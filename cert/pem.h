@@ -30,14 +30,13 @@ void cs_pem_init(struct cs_pem *it, const uint8_t *in, size_t len);
  * next BEGIN or the end of the text) or a mismatched one (errmsg names
  * the block). */
 int cs_pem_next(struct cs_pem *it, char *label, size_t label_size,
-		      const uint8_t **body, size_t *body_len, char *errmsg);
+    const uint8_t **body, size_t *body_len, char *errmsg);
 
 /* Decodes base64 (whitespace ignored, padding required) into at most max
  * bytes. Returns 0 with *out new (free()), CS_EINVAL for bad base64 or
  * CS_ETOOBIG. */
-int cs_base64_decode(const uint8_t *in, size_t len, size_t max,
-			   uint8_t **out, size_t *out_len, char *errmsg);
-
+int cs_base64_decode(const uint8_t *in, size_t len, size_t max, uint8_t **out,
+    size_t *out_len, char *errmsg);
 
 /* PEM text of DER bytes under label ("CERTIFICATE", "X509 CRL"), 64
  * characters a line. Returns new NUL-terminated text (free()). */

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CS_SERIAL_MAX 32 /* RFC 5280 says 20; leave room for the wild */
+#define CS_SERIAL_MAX       32 /* RFC 5280 says 20; leave room for the wild */
 #define CS_SERIAL_TEXT_SIZE (2 * CS_SERIAL_MAX + 2)
 
 struct cs_serial {

@@ -8,7 +8,7 @@
 #include "lib/error.h"
 #include "lib/mem.h"
 
-#define MAGIC "CSSNAP\0\0"
+#define MAGIC       "CSSNAP\0\0"
 #define HEADER_SIZE 64
 
 struct header {
@@ -27,12 +27,12 @@ _Static_assert(sizeof(struct header) == HEADER_SIZE, "snapshot header");
 
 struct cs_snapshot {
 	struct header hdr;
-	struct cs_buf meta;       /* meta msgpack + padding */
+	struct cs_buf meta; /* meta msgpack + padding */
 	struct cs_bytes *bufs;
 	size_t nbufs;
-	size_t cap;               /* allocated entries of bufs */
+	size_t cap; /* allocated entries of bufs */
 	size_t size;
-	struct cs_store *store;   /* holds its records (cs_store__snap_hold) */
+	struct cs_store *store; /* holds its records (cs_store__snap_hold) */
 };
 
 /* ---- take ---- */
@@ -111,7 +111,8 @@ cs_snapshot_take(const struct cs_store *cs)
 		s->snap_bufs = NULL;
 		s->cap_snap_bufs = 0;
 	} else {
-		snap->bufs = cs_reallocarray(NULL, 2 + nrec, sizeof *snap->bufs);
+		snap->bufs =
+		    cs_reallocarray(NULL, 2 + nrec, sizeof *snap->bufs);
 		snap->cap = 2 + nrec;
 	}
 	add_buf(snap, &snap->hdr, sizeof snap->hdr);
@@ -240,8 +241,7 @@ bad(struct reader *r, const char *what, size_t i)
 /* Takes the next record in place: checks its size field and returns a
  * pointer to it in *out. */
 static int
-take_record(struct reader *r, uint16_t type, size_t min, size_t i,
-    void **out)
+take_record(struct reader *r, uint16_t type, size_t min, size_t i, void **out)
 {
 	uint32_t size;
 	uint16_t rtype, rver;
@@ -293,8 +293,8 @@ cert_ok(const struct cs_cert *c, uint32_t seq)
 {
 	const uint8_t *rec = (const uint8_t *)c;
 	size_t pos = sizeof *c + c->serial_len;
-	size_t nstr = 5 + (size_t)c->n_tags + c->n_dns + c->n_ip + c->n_uri +
-		      c->n_email;
+	size_t nstr =
+	    5 + (size_t)c->n_tags + c->n_dns + c->n_ip + c->n_uri + c->n_email;
 
 	if (c->seq != seq || c->serial_len > CS_SERIAL_MAX ||
 	    c->status > CS_STATUS_REVOKED || c->reason >= CS_REASON__MAX ||
@@ -388,8 +388,7 @@ decode_meta(struct cs_store *s, const uint8_t *p, size_t len, char *errmsg)
 		cs_mp_read_bin(&r, CS_SHA256_LEN, CS_SHA256_LEN, &fp);
 		if (r.err != 0)
 			break;
-		if (rc > 0 || rc < CS_E__MIN ||
-		    cs_cmd_seen(s, id.p) != NULL) {
+		if (rc > 0 || rc < CS_E__MIN || cs_cmd_seen(s, id.p) != NULL) {
 			cs_mp_fail(&r, "meta: bad request entry");
 			break;
 		}
@@ -443,19 +442,18 @@ decode_records(struct cs_store *s, const struct header *h, struct reader *r)
 	}
 	for (uint64_t i = 0; i < h->ndocs; i++) {
 		struct cs_doc *d = NULL;
-		const struct cs_doc *prev = s->ndocs > 0 ? s->docs[s->ndocs - 1]
-							 : NULL;
+		const struct cs_doc *prev =
+		    s->ndocs > 0 ? s->docs[s->ndocs - 1] : NULL;
 
 		rc = take_record(r, CS_REC_DOC, sizeof *d, i, (void **)&d);
 		if (rc < 0)
 			return rc;
 		/* strictly ascending: documents are unique and sorted */
 		if (!doc_ok(d) ||
-		    (prev != NULL &&
-			!(prev->ns < d->ns ||
-			    (prev->ns == d->ns &&
-				strcmp(cs_store__doc_key(prev),
-				    cs_store__doc_key(d)) < 0))))
+		    (prev != NULL && !(prev->ns < d->ns ||
+					 (prev->ns == d->ns &&
+					     strcmp(cs_store__doc_key(prev),
+						 cs_store__doc_key(d)) < 0))))
 			return bad(r, "bad document record", i);
 		s->slabs[0].live++;
 		cs_store__doc_put(s, d);
@@ -482,8 +480,8 @@ decode_audit(struct cs_store *s, const struct header *h, struct reader *r)
 		if (chunk == s->nchunks) {
 			s->audit = cs_reallocarray(s->audit, s->nchunks + 1,
 			    sizeof *s->audit);
-			s->audit[s->nchunks++] = cs_calloc(CS_AUDIT_CHUNK,
-			    sizeof(struct cs_audit));
+			s->audit[s->nchunks++] =
+			    cs_calloc(CS_AUDIT_CHUNK, sizeof(struct cs_audit));
 		}
 		s->audit[chunk][s->naudit % CS_AUDIT_CHUNK] = a;
 		s->naudit++;

@@ -14,22 +14,20 @@ _Static_assert(sizeof(struct cs_doc) == 40, "cs_doc layout is on disk");
 
 /* ---- names ---- */
 
-static const char *const status_names[CS_STATUS__MAX] = {
-    "valid", "revoked", "expired"};
-static const char *const source_names[CS_SOURCE__MAX] = {
-    "imported", "issued", "discovered", "acme", "est", "scep"};
-static const char *const reason_names[CS_REASON__MAX] = {
-    "unspecified",    "keyCompromise", "cACompromise",
-    "affiliationChanged", "superseded", "cessationOfOperation",
-    "certificateHold", NULL,           "removeFromCRL",
+static const char *const status_names[CS_STATUS__MAX] = {"valid", "revoked",
+    "expired"};
+static const char *const source_names[CS_SOURCE__MAX] = {"imported", "issued",
+    "discovered", "acme", "est", "scep"};
+static const char *const reason_names[CS_REASON__MAX] = {"unspecified",
+    "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
+    "cessationOfOperation", "certificateHold", NULL, "removeFromCRL",
     "privilegeWithdrawn", "aACompromise"};
-static const char *const key_state_names[CS_KEY_STATE__MAX] = {
-    "active", "compromised", "destroyed"};
-static const char *const keyloc_names[CS_KEYLOC__MAX] = {
-    "unknown", "device", "hsm", "software"};
-static const char *const ns_names[CS_NS__MAX] = {
-    NULL, "profile", "issuer", "crl", "member", "role", "notify", "acme",
-    "est"};
+static const char *const key_state_names[CS_KEY_STATE__MAX] = {"active",
+    "compromised", "destroyed"};
+static const char *const keyloc_names[CS_KEYLOC__MAX] = {"unknown", "device",
+    "hsm", "software"};
+static const char *const ns_names[CS_NS__MAX] = {NULL, "profile", "issuer",
+    "crl", "member", "role", "notify", "acme", "est"};
 
 static const char *
 name_of(const char *const *names, size_t n, unsigned v)
@@ -190,15 +188,14 @@ cs_store__retire(struct cs_store *s, const void *rec)
 	/* a snapshot may point at it: free it when the last one goes */
 	if (s->ngrave == s->capgrave) {
 		s->capgrave = s->capgrave == 0 ? 64 : s->capgrave * 2;
-		s->grave = cs_reallocarray(s->grave, s->capgrave,
-		    sizeof *s->grave);
+		s->grave =
+		    cs_reallocarray(s->grave, s->capgrave, sizeof *s->grave);
 	}
 	s->grave[s->ngrave++] = rec;
 }
 
 void
-cs_store__slab_add(struct cs_store *s, uint8_t *base, size_t len,
-    size_t live)
+cs_store__slab_add(struct cs_store *s, uint8_t *base, size_t len, size_t live)
 {
 	struct cs_slab *sl;
 
@@ -364,8 +361,7 @@ cs_cert_list(const struct cs_cert *c, enum cs_cert_list l, size_t *n)
 	const char *p = cs_str_next(cs_cert_curve(c));
 
 	for (int i = 0; i < (int)l; i++) {
-		for (size_t k = list_count(c, (enum cs_cert_list)i); k > 0;
-		     k--)
+		for (size_t k = list_count(c, (enum cs_cert_list)i); k > 0; k--)
 			p = cs_str_next(p);
 	}
 	*n = list_count(c, l);
@@ -619,8 +615,7 @@ cs_store__doc_put(struct cs_store *s, struct cs_doc *d)
 		s->capdocs = s->capdocs == 0 ? 16 : s->capdocs * 2;
 		s->docs = cs_reallocarray(s->docs, s->capdocs, sizeof *s->docs);
 	}
-	memmove(s->docs + i + 1, s->docs + i,
-	    (s->ndocs - i) * sizeof *s->docs);
+	memmove(s->docs + i + 1, s->docs + i, (s->ndocs - i) * sizeof *s->docs);
 	s->docs[i] = d;
 	s->ndocs++;
 }
@@ -751,8 +746,8 @@ each_san(const struct cs_cert *c, struct cs_index *ix, uint32_t seq,
 		for (size_t i = 0; i < n; i++, p = cs_str_next(p)) {
 			size_t len = strlen(p);
 			char small[256];
-			char *low = len < sizeof small ? small
-						       : cs_malloc(len + 1);
+			char *low =
+			    len < sizeof small ? small : cs_malloc(len + 1);
 
 			cs_store__lower(p, len, low);
 			fn(ix, low, len, seq);
@@ -856,8 +851,8 @@ cs_store__cert_insert(struct cs_store *s, struct cs_cert *c)
 	assert(seq == s->ncerts + 1);
 	if (s->ncerts + 2 > s->capcerts) {
 		s->capcerts = s->capcerts < 64 ? 64 : s->capcerts * 2;
-		s->certs = cs_reallocarray(s->certs, s->capcerts,
-		    sizeof *s->certs);
+		s->certs =
+		    cs_reallocarray(s->certs, s->capcerts, sizeof *s->certs);
 		s->cert_sizes = cs_reallocarray(s->cert_sizes, s->capcerts,
 		    sizeof *s->cert_sizes);
 		s->certs[0] = NULL;
@@ -1030,4 +1025,3 @@ cs_store_get_key(const struct cs_store *s, const uint8_t key_id[CS_SHA256_LEN])
 
 	return n > 0 ? s->keys[ids[0]] : NULL;
 }
-

@@ -38,8 +38,8 @@
 
 struct cs_store;
 
-struct cs_store *cs_store_new(void);       /* never NULL */
-void cs_store_free(struct cs_store *s);    /* NULL is a no-op */
+struct cs_store *cs_store_new(void);    /* never NULL */
+void cs_store_free(struct cs_store *s); /* NULL is a no-op */
 
 /* Log index of the last command applied (0 for an empty store). */
 uint64_t cs_store_applied_index(const struct cs_store *s);
@@ -115,13 +115,13 @@ int cs_keyloc_parse(const char *s, enum cs_key_location *out);
  * The whole record is `size` contiguous bytes, its snapshot encoding.
  */
 struct cs_cert {
-	uint32_t size;    /* bytes of the record, a multiple of 8 */
-	uint16_t rtype;   /* record type (private) */
-	uint16_t rver;    /* record format version (private) */
-	uint32_t seq;     /* from 1, in creation order, never reused */
+	uint32_t size;  /* bytes of the record, a multiple of 8 */
+	uint16_t rtype; /* record type (private) */
+	uint16_t rver;  /* record format version (private) */
+	uint32_t seq;   /* from 1, in creation order, never reused */
 	uint16_t key_bits;
-	uint8_t key_type;  /* enum cs_key_type */
-	uint8_t status;    /* CS_STATUS_VALID or CS_STATUS_REVOKED */
+	uint8_t key_type; /* enum cs_key_type */
+	uint8_t status;   /* CS_STATUS_VALID or CS_STATUS_REVOKED */
 	uint8_t fingerprint[CS_SHA256_LEN];
 	uint8_t key_id[CS_SHA256_LEN];
 	int64_t not_before;
@@ -157,9 +157,9 @@ enum cs_cert_list {
 
 const char *cs_cert_issuer(const struct cs_cert *c);
 const char *cs_cert_subject(const struct cs_cert *c);
-const char *cs_cert_profile(const struct cs_cert *c);  /* "" if none */
-const char *cs_cert_owner(const struct cs_cert *c);    /* "" if none */
-const char *cs_cert_curve(const struct cs_cert *c);    /* "" if not EC */
+const char *cs_cert_profile(const struct cs_cert *c); /* "" if none */
+const char *cs_cert_owner(const struct cs_cert *c);   /* "" if none */
+const char *cs_cert_curve(const struct cs_cert *c);   /* "" if not EC */
 /* First string of a list and its length; walk with cs_str_next(). */
 const char *cs_cert_list(const struct cs_cert *c, enum cs_cert_list l,
     size_t *n);
@@ -229,10 +229,10 @@ struct cs_query {
 	const char *owner;
 	const char *tag;
 	const char *profile;
-	const uint8_t *key_id;          /* CS_SHA256_LEN bytes */
+	const uint8_t *key_id; /* CS_SHA256_LEN bytes */
 	const struct cs_serial *serial;
-	int status;                     /* -1 any, else enum cs_cert_status */
-	int source;                     /* -1 any, else enum cs_cert_source */
+	int status; /* -1 any, else enum cs_cert_status */
+	int source; /* -1 any, else enum cs_cert_source */
 	int64_t expires_after;
 	int64_t expires_before;
 	int64_t now;

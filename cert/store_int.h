@@ -52,8 +52,8 @@ struct cs_doc {
 struct cs_slab {
 	uint8_t *base;
 	size_t len;
-	size_t live;                /* records still in use */
-	void (*free_fn)(void *);    /* NULL: not ours (a failed load) */
+	size_t live;             /* records still in use */
+	void (*free_fn)(void *); /* NULL: not ours (a failed load) */
 };
 
 struct cs_dedupe_entry {
@@ -69,16 +69,16 @@ struct cs_store {
 	struct cs_cert **certs;
 	uint32_t *cert_sizes;
 	size_t ncerts, capcerts;
-	struct cs_index *by_fp;      /* fingerprint -> seq */
-	struct cs_index *by_serial;  /* [neg][serial bytes] -> seqs */
-	struct cs_index *by_key;     /* key id -> seqs */
-	struct cs_index *by_issuer;  /* issuer text -> seqs */
-	struct cs_index *by_subject; /* subject text -> seqs */
-	struct cs_index *by_san;     /* lower-cased SAN text -> seqs */
-	struct cs_index *by_owner;   /* owner -> seqs */
-	struct cs_index *by_tag;     /* tag -> seqs */
+	struct cs_index *by_fp;         /* fingerprint -> seq */
+	struct cs_index *by_serial;     /* [neg][serial bytes] -> seqs */
+	struct cs_index *by_key;        /* key id -> seqs */
+	struct cs_index *by_issuer;     /* issuer text -> seqs */
+	struct cs_index *by_subject;    /* subject text -> seqs */
+	struct cs_index *by_san;        /* lower-cased SAN text -> seqs */
+	struct cs_index *by_owner;      /* owner -> seqs */
+	struct cs_index *by_tag;        /* tag -> seqs */
 	struct cs_tindex *by_not_after; /* flag 1: revoked */
-	uint32_t *revoked;           /* sorted seqs */
+	uint32_t *revoked;              /* sorted seqs */
 	size_t nrevoked, caprevoked;
 
 	/* keys: keys[seq], seq 1..nkeys */
@@ -93,7 +93,7 @@ struct cs_store {
 
 	/* audit chain */
 	struct cs_audit **audit; /* chunks of CS_AUDIT_CHUNK entries,
-	                            reference-counted (snapshots) */
+				    reference-counted (snapshots) */
 	size_t naudit, nchunks;
 	uint8_t audit_head[CS_SHA256_LEN];
 	char **actors; /* interned actor names, in first-seen order */
@@ -103,20 +103,20 @@ struct cs_store {
 	/* recent request ids: a ring in arrival order */
 	struct cs_dedupe_entry *dedupe; /* grows to CS_DEDUPE_MAX slots */
 	size_t capdedupe;
-	size_t ndedupe;                 /* filled slots */
-	size_t dedupe_next;             /* slot of the next insertion */
-	struct cs_index *dedupe_by_id;  /* id -> slot + 1 */
+	size_t ndedupe;                /* filled slots */
+	size_t dedupe_next;            /* slot of the next insertion */
+	struct cs_index *dedupe_by_id; /* id -> slot + 1 */
 
 	/* record memory (see the top of this file) */
-	unsigned nsnaps;      /* outstanding snapshots */
-	bool zombie;          /* freed, waiting for its snapshots */
-	const void **grave;   /* retired while snapshots were outstanding */
+	unsigned nsnaps;    /* outstanding snapshots */
+	bool zombie;        /* freed, waiting for its snapshots */
+	const void **grave; /* retired while snapshots were outstanding */
 	size_t ngrave, capgrave;
 	struct cs_slab *slabs;
 	size_t nslabs;
-	bool bulk;            /* loading: the ordered index comes at the end */
+	bool bulk; /* loading: the ordered index comes at the end */
 	struct cs_bytes *snap_bufs; /* a snapshot's buffer array, kept for
-	                               the next one (snapshot.c) */
+				       the next one (snapshot.c) */
 	size_t cap_snap_bufs;
 };
 
@@ -178,21 +178,20 @@ void cs_store__cert_insert(struct cs_store *s, struct cs_cert *c);
  * retires the old one), updating the owner, tag and revoked indexes. */
 void cs_store__cert_replace(struct cs_store *s, struct cs_cert *c);
 
-struct cs_key *cs_store__key_build(const struct cs_key *hdr,
-    const char *curve, const char *actor);
+struct cs_key *cs_store__key_build(const struct cs_key *hdr, const char *curve,
+    const char *actor);
 void cs_store__key_insert(struct cs_store *s, struct cs_key *k);
 void cs_store__key_replace(struct cs_store *s, struct cs_key *k);
 
-struct cs_doc *cs_store__doc_build(enum cs_ns ns, const char *key,
-    size_t klen, const uint8_t *val, size_t vlen, uint64_t created,
-    uint64_t updated);
+struct cs_doc *cs_store__doc_build(enum cs_ns ns, const char *key, size_t klen,
+    const uint8_t *val, size_t vlen, uint64_t created, uint64_t updated);
 /* Inserts or replaces (the store takes d). */
 void cs_store__doc_put(struct cs_store *s, struct cs_doc *d);
 /* Returns 0 or CS_ENOTFOUND. */
 int cs_store__doc_del(struct cs_store *s, enum cs_ns ns, const char *key,
     size_t klen);
-const struct cs_doc *cs_store__doc_find(const struct cs_store *s,
-    enum cs_ns ns, const char *key, size_t klen);
+const struct cs_doc *cs_store__doc_find(const struct cs_store *s, enum cs_ns ns,
+    const char *key, size_t klen);
 const char *cs_store__doc_key(const struct cs_doc *d);
 const uint8_t *cs_store__doc_value(const struct cs_doc *d);
 

@@ -168,10 +168,10 @@ cs_store_search(const struct cs_store *s, const struct cs_query *q,
 	 * the window from the ordered index and sort it by seq. */
 	if (!p.have && (q->expires_after != 0 || q->expires_before != 0 ||
 			   q->status == CS_STATUS_EXPIRED)) {
-		int64_t from = q->expires_after != 0 ? q->expires_after
-						     : INT64_MIN;
-		int64_t to = q->expires_before != 0 ? q->expires_before
-						    : INT64_MAX;
+		int64_t from =
+		    q->expires_after != 0 ? q->expires_after : INT64_MIN;
+		int64_t to =
+		    q->expires_before != 0 ? q->expires_before : INT64_MAX;
 		struct cs_tindex_iter it;
 		size_t cap = 0, k = 0;
 		int64_t t;
@@ -185,8 +185,8 @@ cs_store_search(const struct cs_store *s, const struct cs_query *q,
 				continue;
 			if (k == cap) {
 				cap = cap == 0 ? 256 : cap * 2;
-				owned = cs_reallocarray(owned, cap,
-				    sizeof *owned);
+				owned =
+				    cs_reallocarray(owned, cap, sizeof *owned);
 			}
 			owned[k++] = id;
 		}

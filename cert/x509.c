@@ -35,9 +35,12 @@
 #define NAME_FLAGS (XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB)
 
 static const char *const key_type_names[CS_KEY__MAX] = {
-    [CS_KEY_UNKNOWN] = "unknown", [CS_KEY_RSA] = "rsa",
-    [CS_KEY_EC] = "ec",           [CS_KEY_ED25519] = "ed25519",
-    [CS_KEY_ED448] = "ed448",     [CS_KEY_DSA] = "dsa",
+    [CS_KEY_UNKNOWN] = "unknown",
+    [CS_KEY_RSA] = "rsa",
+    [CS_KEY_EC] = "ec",
+    [CS_KEY_ED25519] = "ed25519",
+    [CS_KEY_ED448] = "ed448",
+    [CS_KEY_DSA] = "dsa",
 };
 
 const char *
@@ -220,8 +223,7 @@ ia5_text(const ASN1_IA5STRING *s, const char *what, char **out, char *errmsg)
 
 	for (int i = 0; i < n; i++) {
 		if (p[i] < 0x20 || p[i] > 0x7e) {
-			cs_errmsg_printf(
-			    errmsg,
+			cs_errmsg_printf(errmsg,
 			    "%s: byte 0x%02x at offset %d is not printable "
 			    "ASCII",
 			    what, p[i], i);
@@ -257,15 +259,15 @@ ip_text(const ASN1_OCTET_STRING *s, char **out, char *errmsg)
 
 int
 cs_x509__names_add(struct cs_names *out, const GENERAL_NAMES *gens,
-		   char *errmsg)
+    char *errmsg)
 {
 	int n = sk_GENERAL_NAME_num(gens);
 
 	if (n > CS_X509_MAX_SANS) {
 		cs_errmsg_printf(errmsg,
-				 "%d subject alternative names, at "
-				 "most %d allowed",
-				 n, CS_X509_MAX_SANS);
+		    "%d subject alternative names, at "
+		    "most %d allowed",
+		    n, CS_X509_MAX_SANS);
 		return CS_ETOOBIG;
 	}
 	for (int i = 0; i < n; i++) {
@@ -286,7 +288,7 @@ cs_x509__names_add(struct cs_names *out, const GENERAL_NAMES *gens,
 			break;
 		case GEN_URI:
 			rc = ia5_text(g->d.uniformResourceIdentifier, "SAN URI",
-				      &s, errmsg);
+			    &s, errmsg);
 			if (rc == 0)
 				strv_push(&out->uri, s);
 			break;
@@ -309,7 +311,7 @@ cs_x509__names_add(struct cs_names *out, const GENERAL_NAMES *gens,
 
 void
 cs_x509__key_describe(const EVP_PKEY *pkey, enum cs_key_type *type, int *bits,
-		      char curve[32])
+    char curve[32])
 {
 	char group[64];
 	EC_GROUP *g = NULL;
@@ -371,7 +373,7 @@ cs_x509__key_describe(const EVP_PKEY *pkey, enum cs_key_type *type, int *bits,
 
 int
 cs_x509__spki(const X509_PUBKEY *pub, uint8_t **der, size_t *len,
-	      uint8_t key_id[CS_SHA256_LEN], char *errmsg)
+    uint8_t key_id[CS_SHA256_LEN], char *errmsg)
 {
 	unsigned char *p = NULL;
 	int n;
@@ -440,7 +442,7 @@ ext_d2i(const exts_t *exts, int nid, int *rc, char *errmsg)
 		return ext;
 	if (crit == -2)
 		cs_errmsg_printf(errmsg, "extension %s appears more than once",
-				 OBJ_nid2sn(nid));
+		    OBJ_nid2sn(nid));
 	else
 		cs_x509__crypto_errmsg(errmsg, OBJ_nid2sn(nid));
 	*rc = CS_EINVAL;
@@ -468,9 +470,9 @@ check_unique(const exts_t *exts, char *errmsg)
 
 				OBJ_obj2txt(oid, sizeof oid, a, 0);
 				cs_errmsg_printf(errmsg,
-						 "extension %s appears more than "
-						 "once",
-						 oid);
+				    "extension %s appears more than "
+				    "once",
+				    oid);
 				return CS_EINVAL;
 			}
 		}
@@ -480,7 +482,7 @@ check_unique(const exts_t *exts, char *errmsg)
 
 static int
 copy_keyid(const ASN1_OCTET_STRING *id, const char *what, uint8_t *dst,
-	   size_t size, size_t *len, char *errmsg)
+    size_t size, size_t *len, char *errmsg)
 {
 	int n;
 
@@ -490,7 +492,7 @@ copy_keyid(const ASN1_OCTET_STRING *id, const char *what, uint8_t *dst,
 	n = ASN1_STRING_length(id);
 	if (n < 0 || (size_t)n > size) {
 		cs_errmsg_printf(errmsg, "%s of %d bytes, at most %zu kept",
-				 what, n, size);
+		    what, n, size);
 		return CS_EINVAL;
 	}
 	if (n > 0)
@@ -509,12 +511,12 @@ get_key_ids(const exts_t *exts, struct cs_cert_info *ci, char *errmsg)
 	ski = ext_d2i(exts, NID_subject_key_identifier, &rc, errmsg);
 	if (rc == 0)
 		rc = copy_keyid(ski, "subjectKeyIdentifier", ci->ski,
-				sizeof ci->ski, &ci->ski_len, errmsg);
+		    sizeof ci->ski, &ci->ski_len, errmsg);
 	if (rc == 0)
 		aki = ext_d2i(exts, NID_authority_key_identifier, &rc, errmsg);
 	if (rc == 0 && aki != NULL)
 		rc = copy_keyid(aki->keyid, "authorityKeyIdentifier", ci->aki,
-				sizeof ci->aki, &ci->aki_len, errmsg);
+		    sizeof ci->aki, &ci->aki_len, errmsg);
 	ASN1_OCTET_STRING_free(ski);
 	AUTHORITY_KEYID_free(aki);
 	return rc;
@@ -575,7 +577,7 @@ get_eku(const exts_t *exts, struct cs_strv *out, char *errmsg)
 /* Collects the URIs of a GENERAL_NAMES: CRL DP and AIA locations. */
 static int
 push_uri(struct cs_strv *out, const GENERAL_NAME *g, const char *what,
-	 char *errmsg)
+    char *errmsg)
 {
 	char *s = NULL;
 	int rc;
@@ -606,7 +608,7 @@ get_crl_dp(const exts_t *exts, struct cs_strv *out, char *errmsg)
 		full = dp->distpoint->name.fullname;
 		for (int j = 0; rc == 0 && j < sk_GENERAL_NAME_num(full); j++)
 			rc = push_uri(out, sk_GENERAL_NAME_value(full, j),
-				      "CRL distribution point", errmsg);
+			    "CRL distribution point", errmsg);
 	}
 	CRL_DIST_POINTS_free(dps);
 	return rc;
@@ -614,7 +616,7 @@ get_crl_dp(const exts_t *exts, struct cs_strv *out, char *errmsg)
 
 static int
 get_aia(const exts_t *exts, struct cs_strv *ocsp, struct cs_strv *ca_issuers,
-	char *errmsg)
+    char *errmsg)
 {
 	AUTHORITY_INFO_ACCESS *aia = NULL;
 	int rc;
@@ -629,7 +631,7 @@ get_aia(const exts_t *exts, struct cs_strv *ocsp, struct cs_strv *ca_issuers,
 			rc = push_uri(ocsp, ad->location, "AIA OCSP", errmsg);
 		else if (nid == NID_ad_ca_issuers)
 			rc = push_uri(ca_issuers, ad->location, "AIA caIssuers",
-				      errmsg);
+			    errmsg);
 	}
 	AUTHORITY_INFO_ACCESS_free(aia);
 	return rc;
@@ -731,7 +733,7 @@ get_serial(struct cs_der c, struct cs_serial *out, char *errmsg)
 		return 0;
 too_long:
 	cs_errmsg_printf(errmsg, "serial of %zu bytes, at most %d kept", c.len,
-			 CS_SERIAL_MAX);
+	    CS_SERIAL_MAX);
 	return CS_ETOOBIG;
 }
 
@@ -773,7 +775,7 @@ get_time(struct cs_der tlv, const char *what, int64_t *out, char *errmsg)
 
 static int
 fill(struct cs_cert_info *ci, const struct cs_der_cert *dc, const uint8_t *der,
-     size_t len, char *errmsg)
+    size_t len, char *errmsg)
 {
 	exts_t *exts = NULL;
 	int rc;
@@ -785,20 +787,19 @@ fill(struct cs_cert_info *ci, const struct cs_der_cert *dc, const uint8_t *der,
 		rc = get_name(dc->issuer, "issuer", &ci->issuer, errmsg);
 	if (rc == 0)
 		rc = get_time(dc->not_before, "notBefore", &ci->not_before,
-			      errmsg);
+		    errmsg);
 	if (rc == 0)
-		rc = get_time(dc->not_after, "notAfter", &ci->not_after,
-			      errmsg);
-	if (rc == 0 &&
-	    cs_der_spki_describe(dc->spki, &ci->key_type, &ci->key_bits,
-				 ci->curve) < 0) {
+		rc =
+		    get_time(dc->not_after, "notAfter", &ci->not_after, errmsg);
+	if (rc == 0 && cs_der_spki_describe(dc->spki, &ci->key_type,
+			   &ci->key_bits, ci->curve) < 0) {
 		cs_errmsg_printf(errmsg, "bad subjectPublicKeyInfo");
 		rc = CS_EINVAL;
 	}
 	if (rc < 0)
 		return rc;
-	if (EVP_Digest(dc->spki.p, dc->spki.len, ci->key_id, NULL,
-		       EVP_sha256(), NULL) != 1 ||
+	if (EVP_Digest(dc->spki.p, dc->spki.len, ci->key_id, NULL, EVP_sha256(),
+		NULL) != 1 ||
 	    EVP_Digest(der, len, ci->fingerprint, NULL, EVP_sha256(), NULL) !=
 		1) {
 		cs_x509__crypto_errmsg(errmsg, "digest");
@@ -844,15 +845,14 @@ out:
 
 int
 cs_x509_parse_der(const uint8_t *der, size_t len, struct cs_cert_info **out,
-		  char *errmsg)
+    char *errmsg)
 {
 	struct cs_cert_info *ci = NULL;
 	struct cs_der_cert dc;
 	int rc;
 
 	ERR_clear_error();
-	rc = cs_der_check(der, len, CS_X509_MAX_DER, "certificate",
-				errmsg);
+	rc = cs_der_check(der, len, CS_X509_MAX_DER, "certificate", errmsg);
 	if (rc < 0)
 		goto out;
 	rc = cs_der_cert_split(der, len, &dc, errmsg);
@@ -883,7 +883,7 @@ is_cert_label(const char *label)
 
 static int
 parse_pem(const uint8_t *in, size_t len, size_t max_certs,
-	  struct cs_cert_info ***v, size_t *nv, char *errmsg)
+    struct cs_cert_info ***v, size_t *nv, char *errmsg)
 {
 	struct cs_pem it;
 	char label[64];
@@ -895,28 +895,28 @@ parse_pem(const uint8_t *in, size_t len, size_t max_certs,
 
 	cs_pem_init(&it, in, len);
 	for (;;) {
-		rc = cs_pem_next(&it, label, sizeof label, &body,
-				       &body_len, errmsg);
+		rc = cs_pem_next(&it, label, sizeof label, &body, &body_len,
+		    errmsg);
 		if (rc <= 0)
 			break;
 		if (!is_cert_label(label))
 			continue;
 		if (*nv >= max_certs) {
-			cs_errmsg_printf(
-			    errmsg, "more than %zu certificates (block %zu)",
-			    max_certs, it.block);
+			cs_errmsg_printf(errmsg,
+			    "more than %zu certificates (block %zu)", max_certs,
+			    it.block);
 			rc = CS_ETOOBIG;
 			break;
 		}
-		rc = cs_base64_decode(body, body_len, CS_X509_MAX_DER,
-					    &der, &der_len, errmsg);
+		rc = cs_base64_decode(body, body_len, CS_X509_MAX_DER, &der,
+		    &der_len, errmsg);
 		if (rc == 0)
 			rc = cs_x509_parse_der(der, der_len, &ci, errmsg);
 		free(der);
 		der = NULL;
 		if (rc < 0) {
 			cs_errmsg_wrapf(errmsg, "block %zu (%s)", it.block,
-					label);
+			    label);
 			break;
 		}
 		*v = cs_reallocarray(*v, *nv + 1, sizeof **v);
@@ -925,9 +925,9 @@ parse_pem(const uint8_t *in, size_t len, size_t max_certs,
 	}
 	if (rc == 0 && *nv == 0) {
 		cs_errmsg_printf(errmsg,
-				 "no CERTIFICATE block in %zu PEM "
-				 "blocks",
-				 it.block);
+		    "no CERTIFICATE block in %zu PEM "
+		    "blocks",
+		    it.block);
 		rc = CS_EINVAL;
 	}
 	return rc;
@@ -935,7 +935,7 @@ parse_pem(const uint8_t *in, size_t len, size_t max_certs,
 
 int
 cs_x509_parse_bundle(const uint8_t *in, size_t len, size_t max_certs,
-		     struct cs_cert_info ***out, size_t *n, char *errmsg)
+    struct cs_cert_info ***out, size_t *n, char *errmsg)
 {
 	struct cs_cert_info **v = NULL;
 	size_t nv = 0;

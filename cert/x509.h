@@ -100,7 +100,7 @@ struct cs_cert_info {
  * error). On success *out is new (cs_cert_info_free()). On error *out is
  * untouched and errmsg says why. */
 int cs_x509_parse_der(const uint8_t *der, size_t len, struct cs_cert_info **out,
-		      char *errmsg);
+    char *errmsg);
 
 /* Parses PEM text holding one or more CERTIFICATE blocks (text between
  * blocks is ignored, like openssl does; other block types are skipped), or
@@ -111,7 +111,7 @@ int cs_x509_parse_der(const uint8_t *der, size_t len, struct cs_cert_info **out,
  * or a certificate that does not parse fails the whole bundle, naming the
  * block number in errmsg. */
 int cs_x509_parse_bundle(const uint8_t *in, size_t len, size_t max_certs,
-			 struct cs_cert_info ***out, size_t *n, char *errmsg);
+    struct cs_cert_info ***out, size_t *n, char *errmsg);
 
 void cs_cert_info_free(struct cs_cert_info *ci);
 void cs_cert_info_free_all(struct cs_cert_info **v, size_t n);
@@ -138,25 +138,25 @@ struct stack_st_GENERAL_NAME; /* GENERAL_NAMES */
  * RFC2253,-esc_msb` prints. Borrows name. Returns 0 with *out new
  * (free()), or CS_EINVAL (the name does not print or is not UTF-8). */
 int cs_x509__name_text(const struct X509_name_st *name, char **out,
-		       char *errmsg);
+    char *errmsg);
 
 /* Appends the DNS, IP, URI and e-mail entries of gens to out; other kinds
  * are ignored. CS_ETOOBIG when gens has more than CS_X509_MAX_SANS
  * entries, CS_EINVAL for a malformed entry. On error out may hold some
  * entries: the caller frees it either way. */
 int cs_x509__names_add(struct cs_names *out,
-		       const struct stack_st_GENERAL_NAME *gens, char *errmsg);
+    const struct stack_st_GENERAL_NAME *gens, char *errmsg);
 
 /* Type, size ("key_bits" of struct cs_cert_info) and curve of a key.
  * CS_KEY_UNKNOWN, 0 and "" for what certstore does not know. */
 void cs_x509__key_describe(const struct evp_pkey_st *pkey,
-			   enum cs_key_type *type, int *bits, char curve[32]);
+    enum cs_key_type *type, int *bits, char curve[32]);
 
 /* DER of a SubjectPublicKeyInfo and its SHA-256 (the key id). der may be
  * NULL when only the id is wanted; otherwise *der is new (free()).
  * CS_ECRYPTO on failure. */
 int cs_x509__spki(const struct X509_pubkey_st *pub, uint8_t **der, size_t *len,
-		  uint8_t key_id[CS_SHA256_LEN], char *errmsg);
+    uint8_t key_id[CS_SHA256_LEN], char *errmsg);
 
 /* Writes "<context>: <OpenSSL's reason>" into errmsg and empties the
  * thread's OpenSSL error queue. The public functions of cert/ empty that

@@ -30,8 +30,11 @@ cs_log_level_parse(const char *s, enum cs_log_level *out)
 		const char *name;
 		enum cs_log_level level;
 	} names[] = {
-	    {"err", CS_LOG_ERR},   {"error", CS_LOG_ERR}, {"warn", CS_LOG_WARN},
-	    {"warning", CS_LOG_WARN}, {"info", CS_LOG_INFO},
+	    {"err", CS_LOG_ERR},
+	    {"error", CS_LOG_ERR},
+	    {"warn", CS_LOG_WARN},
+	    {"warning", CS_LOG_WARN},
+	    {"info", CS_LOG_INFO},
 	    {"debug", CS_LOG_DEBUG},
 	};
 

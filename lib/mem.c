@@ -5,8 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void __attribute__((noreturn))
-oom(size_t n)
+static void __attribute__((noreturn)) oom(size_t n)
 {
 	/* Not cs_log(): it may allocate in the future; keep this path bare. */
 	fprintf(stderr, "<2>out of memory size=%zu\n", n);

@@ -108,8 +108,8 @@ cs_time_format(int64_t t, char *out)
 	}
 	civil_from_days(days, &y, &m, &d);
 	if (y < 0 || y > 9999) { /* outside RFC 3339: clamp, never overflow */
-		strcpy(out, y < 0 ? "0000-01-01T00:00:00Z"
-				  : "9999-12-31T23:59:59Z");
+		strcpy(out,
+		    y < 0 ? "0000-01-01T00:00:00Z" : "9999-12-31T23:59:59Z");
 		return;
 	}
 	snprintf(out, CS_TIME_TEXT_SIZE, "%04lld-%02u-%02uT%02d:%02d:%02dZ",
@@ -136,8 +136,8 @@ digits(const char **p, int n, int *out)
 static int
 days_in_month(int y, int m)
 {
-	static const int days[] = {31, 28, 31, 30, 31, 30,
-				   31, 31, 30, 31, 30, 31};
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+	    31};
 	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
 	return m == 2 && leap ? 29 : days[m - 1];

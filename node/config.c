@@ -62,20 +62,15 @@ static const struct key keys[] = {
 	3600000, "120000", false},
     {"segment-size", V_U64, F(segment_size), 1ull << 30, "8388608", false},
     {"raft-trace", V_BOOL, F(raft_trace), 0, "no", false},
-    {"write-timeout-ms", V_UINT, F(write_timeout_ms), 600000, "10000",
-	false},
+    {"write-timeout-ms", V_UINT, F(write_timeout_ms), 600000, "10000", false},
     {"forward-timeout-ms", V_UINT, F(forward_timeout_ms), 600000, "5000",
 	false},
     {"max-connections", V_UINT, F(max_connections), 1000000, "1024", false},
-    {"max-body-bytes", V_U64, F(max_body_bytes), 1ull << 30, "8388608",
-	false},
-    {"max-header-bytes", V_UINT, F(max_header_bytes), 1u << 20, "16384",
-	false},
-    {"header-timeout-ms", V_UINT, F(header_timeout_ms), 600000, "10000",
-	false},
+    {"max-body-bytes", V_U64, F(max_body_bytes), 1ull << 30, "8388608", false},
+    {"max-header-bytes", V_UINT, F(max_header_bytes), 1u << 20, "16384", false},
+    {"header-timeout-ms", V_UINT, F(header_timeout_ms), 600000, "10000", false},
     {"body-timeout-ms", V_UINT, F(body_timeout_ms), 600000, "30000", false},
-    {"idle-timeout-ms", V_UINT, F(idle_timeout_ms), 3600000, "60000",
-	false},
+    {"idle-timeout-ms", V_UINT, F(idle_timeout_ms), 3600000, "60000", false},
     {"ocsp-staleness", V_DURATION, F(ocsp_staleness), 0, "1h", false},
 };
 #undef F
@@ -101,8 +96,7 @@ valid_url(const char *s)
 
 /* Stores text into the field of k. 0 or CS_EINVAL with a message. */
 static int
-set_value(const struct key *k, struct cs_config *c, const char *v,
-    char *errmsg)
+set_value(const struct key *k, struct cs_config *c, const char *v, char *errmsg)
 {
 	char *field = (char *)c + k->off;
 	char *end;
@@ -186,7 +180,7 @@ cs_config_defaults(struct cs_config *out)
 }
 
 #define MAX_WORDS 8
-#define MAX_LINE 4096
+#define MAX_LINE  4096
 
 /* Splits a line into words (quotes group, # comments). Returns the word
  * count or -1 with a message. Words point into buf. */
@@ -382,8 +376,8 @@ cs_config_parse(const char *text, size_t len, struct cs_config *out,
 		if (llen > 0 && line[llen - 1] == '\r')
 			llen--;
 		if (llen > MAX_LINE) {
-			cs_errmsg_printf(errmsg, "line %u: longer than %d bytes",
-			    lineno, MAX_LINE);
+			cs_errmsg_printf(errmsg,
+			    "line %u: longer than %d bytes", lineno, MAX_LINE);
 			return CS_ETOOBIG;
 		}
 		if (memchr(line, '\0', llen) != NULL) {
@@ -405,7 +399,8 @@ cs_config_parse(const char *text, size_t len, struct cs_config *out,
 				break;
 		}
 		if (k == NKEYS) {
-			cs_errmsg_printf(errmsg, "unknown setting \"%s\"", w[0]);
+			cs_errmsg_printf(errmsg, "unknown setting \"%s\"",
+			    w[0]);
 			goto bad_line;
 		}
 		if (n != 2) {

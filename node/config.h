@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #define CS_CONFIG_MAX_MEMBERS 9
-#define CS_CONFIG_STR 512
+#define CS_CONFIG_STR         512
 
 struct cs_config_member {
 	uint64_t id;
@@ -37,25 +37,25 @@ struct cs_config_member {
 
 struct cs_config {
 	uint64_t node_id;
-	char raft_address[64];   /* a.b.c.d:port */
+	char raft_address[64]; /* a.b.c.d:port */
 	char data_dir[CS_CONFIG_STR];
 	char site[64];
 	char log_level[16];
 
 	/* listeners ("" disables the public and plain ones) */
-	char api_listen[64];     /* mTLS API: ip:port */
-	char public_listen[64];  /* HTTPS without client certs */
-	char http_listen[64];    /* plain HTTP: OCSP, CRL, CA certs */
+	char api_listen[64];    /* mTLS API: ip:port */
+	char public_listen[64]; /* HTTPS without client certs */
+	char http_listen[64];   /* plain HTTP: OCSP, CRL, CA certs */
 	/* how others reach this node (default: derived from the listens) */
 	char api_url[CS_CONFIG_STR];
 	char public_url[CS_CONFIG_STR];
 	char http_url[CS_CONFIG_STR];
 
 	/* TLS */
-	char tls_cert[CS_CONFIG_STR];   /* this node's certificate (chain) */
+	char tls_cert[CS_CONFIG_STR]; /* this node's certificate (chain) */
 	char tls_key[CS_CONFIG_STR];
-	char client_ca[CS_CONFIG_STR];  /* CA of client certificates */
-	char cluster_ca[CS_CONFIG_STR]; /* CA of node certificates */
+	char client_ca[CS_CONFIG_STR];      /* CA of client certificates */
+	char cluster_ca[CS_CONFIG_STR];     /* CA of node certificates */
 	char admin_identity[CS_CONFIG_STR]; /* the first admin */
 
 	/* raft tuning */

@@ -50,7 +50,7 @@ struct cs_fsm {
 	/* statistics */
 	uint64_t snapshots;
 	uint64_t snapshot_take_max_us; /* longest time snapshot() held the
-	                                  loop */
+					  loop */
 	uint64_t snapshot_take_last_us;
 	uint64_t restores;
 };
@@ -58,8 +58,7 @@ struct cs_fsm {
 /* Starts with an empty store. */
 void cs_fsm_init(struct cs_fsm *f);
 void cs_fsm_close(struct cs_fsm *f);
-void cs_fsm_set_applied_cb(struct cs_fsm *f, cs_fsm_applied_cb cb,
-    void *data);
+void cs_fsm_set_applied_cb(struct cs_fsm *f, cs_fsm_applied_cb cb, void *data);
 
 /* The current store. View, valid until the next restore. */
 struct cs_store *cs_fsm_store(const struct cs_fsm *f);

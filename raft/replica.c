@@ -11,8 +11,8 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 
-#define container_of(p, type, member)                                       \
-	((type *)((char *)(p) - offsetof(type, member)))
+#define container_of(p, type, member)                                          \
+	((type *)((char *)(p)-offsetof(type, member)))
 
 struct cs_replica {
 	struct raft *raft;
@@ -143,14 +143,16 @@ cs_replica_check(struct cs_replica *r)
 
 		r->state = state;
 		r->ready = false;
-		cs_log(CS_LOG_INFO, "raft state id=%llu from=%s to=%s term=%llu",
-		    (unsigned long long)r->raft->id,
-		    cs_replica_state_name(old), cs_replica_state_name(state),
+		cs_log(CS_LOG_INFO,
+		    "raft state id=%llu from=%s to=%s term=%llu",
+		    (unsigned long long)r->raft->id, cs_replica_state_name(old),
+		    cs_replica_state_name(state),
 		    (unsigned long long)r->raft->current_term);
 		if (r->hooks.state_changed != NULL)
 			r->hooks.state_changed(r, old, state, r->hooks.data);
 		if (state == RAFT_UNAVAILABLE) {
-			cs_log(CS_LOG_ERR, "raft unavailable id=%llu msg=\"%s\"",
+			cs_log(CS_LOG_ERR,
+			    "raft unavailable id=%llu msg=\"%s\"",
 			    (unsigned long long)r->raft->id,
 			    raft_errmsg(r->raft));
 			if (r->hooks.unavailable != NULL)
@@ -284,8 +286,7 @@ bootstrap(struct cs_replica *r, const struct cs_replica_config *cfg,
 
 int
 cs_replica_new(uv_loop_t *loop, const struct cs_replica_config *cfg,
-    const struct cs_replica_hooks *hooks, struct cs_replica **out,
-    char *errmsg)
+    const struct cs_replica_hooks *hooks, struct cs_replica **out, char *errmsg)
 {
 	struct cs_replica *r = cs_calloc(1, sizeof *r);
 	int rv;
@@ -537,8 +538,8 @@ on_transfer(struct raft_transfer *t)
 }
 
 int
-cs_replica_transfer(struct cs_replica *r, struct cs_transfer *req,
-    uint64_t id, cs_transfer_cb cb)
+cs_replica_transfer(struct cs_replica *r, struct cs_transfer *req, uint64_t id,
+    cs_transfer_cb cb)
 {
 	int rv;
 

@@ -55,23 +55,23 @@ struct cs_replica_peer {
 
 struct cs_replica_config {
 	uint64_t id;
-	const char *address;   /* raft address, a.b.c.d:port (0.15: IPv4) */
-	const char *dir;       /* must exist */
+	const char *address; /* raft address, a.b.c.d:port (0.15: IPv4) */
+	const char *dir;     /* must exist */
 	/* The initial members. A node that is one of them bootstraps on an
 	 * empty data dir (all of them with this identical list); a node that
 	 * is not waits to be added by the leader. */
 	const struct cs_replica_peer *initial;
 	size_t ninitial;
-	unsigned election_timeout_ms;  /* default 1000 */
-	unsigned heartbeat_timeout_ms; /* default 100; also the tick */
+	unsigned election_timeout_ms;         /* default 1000 */
+	unsigned heartbeat_timeout_ms;        /* default 100; also the tick */
 	unsigned install_snapshot_timeout_ms; /* default 30000 */
-	unsigned snapshot_threshold;   /* default 1024 */
-	unsigned snapshot_trailing;    /* default 2048 */
-	unsigned catch_up_rounds;      /* default 100 */
-	unsigned catch_up_round_ms;    /* default 30000 */
-	unsigned connect_retry_ms;     /* default 500 */
-	size_t segment_size;           /* default 8 MiB */
-	bool trace;                    /* raft's tracer -> cs_log DEBUG */
+	unsigned snapshot_threshold;          /* default 1024 */
+	unsigned snapshot_trailing;           /* default 2048 */
+	unsigned catch_up_rounds;             /* default 100 */
+	unsigned catch_up_round_ms;           /* default 30000 */
+	unsigned connect_retry_ms;            /* default 500 */
+	size_t segment_size;                  /* default 8 MiB */
+	bool trace; /* raft's tracer -> cs_log DEBUG */
 };
 
 enum cs_replica_state {
@@ -111,8 +111,7 @@ void cs_replica_detach(struct cs_replica *r);
  * handles; cb fires once everything is closed, after which r is freed.
  * Pending requests complete with CS_ECANCELED. Idempotent. */
 typedef void (*cs_replica_close_cb)(struct cs_replica *r, void *data);
-void cs_replica_close(struct cs_replica *r, cs_replica_close_cb cb,
-    void *data);
+void cs_replica_close(struct cs_replica *r, cs_replica_close_cb cb, void *data);
 
 /* The state monitor: notices state changes and starts the post-election
  * barrier. Runs on every loop turn by itself; tests with a fixture call
@@ -188,8 +187,8 @@ int cs_replica_join(struct cs_replica *r, struct cs_change *req, uint64_t id,
     const char *address, cs_change_cb cb);
 
 /* Removes a server. Errors: CS_ENOTLEADER, CS_EBUSY, CS_ENOTFOUND. */
-int cs_replica_remove(struct cs_replica *r, struct cs_change *req,
-    uint64_t id, cs_change_cb cb);
+int cs_replica_remove(struct cs_replica *r, struct cs_change *req, uint64_t id,
+    cs_change_cb cb);
 
 struct cs_transfer;
 typedef void (*cs_transfer_cb)(struct cs_transfer *req, int status);

@@ -35,9 +35,9 @@
 #include "lib/error.h"
 #include "tests/lib/ca.h"
 
-#define BATCH 100     /* certificates per IMPORT command */
-#define CHUNK 20000   /* certificates generated between applies */
-#define DAY 86400
+#define BATCH 100   /* certificates per IMPORT command */
+#define CHUNK 20000 /* certificates generated between applies */
+#define DAY   86400
 
 static double
 now_s(void)
@@ -71,18 +71,21 @@ die(const char *what)
 
 /* ---- the template ---- */
 
-#define NAME_FMT "dev%07u"            /* 10 characters */
-#define IP_MARK {10, 123, 45, 67}
+#define NAME_FMT "dev%07u" /* 10 characters */
+#define IP_MARK                                                                \
+	{                                                                      \
+		10, 123, 45, 67                                                \
+	}
 
 struct tmpl {
 	uint8_t *tbs;
 	size_t tbs_len;
-	size_t off_serial;        /* 16 bytes */
-	size_t off_name[4];       /* occurrences of the 10-char name */
+	size_t off_serial;  /* 16 bytes */
+	size_t off_name[4]; /* occurrences of the 10-char name */
 	size_t nname;
-	size_t off_ip;            /* 4 bytes */
-	size_t off_not_after;     /* 13 bytes "YYMMDDHHMMSSZ" */
-	size_t off_point;         /* 65 bytes: 04 X Y */
+	size_t off_ip;        /* 4 bytes */
+	size_t off_not_after; /* 13 bytes "YYMMDDHHMMSSZ" */
+	size_t off_point;     /* 65 bytes: 04 X Y */
 	uint8_t sigalg[16];
 	size_t sigalg_len;
 	EVP_PKEY *ca_key;
@@ -90,8 +93,7 @@ struct tmpl {
 };
 
 static size_t
-find(const uint8_t *hay, size_t n, const void *needle, size_t m,
-    size_t from)
+find(const uint8_t *hay, size_t n, const void *needle, size_t m, size_t from)
 {
 	for (size_t i = from; i + m <= n; i++) {
 		if (memcmp(hay + i, needle, m) == 0)
@@ -238,7 +240,7 @@ make_template(struct tmpl *t, const struct cs_test_ca *ca)
 
 struct gen {
 	const struct tmpl *t;
-	unsigned first, n;   /* certificate numbers */
+	unsigned first, n; /* certificate numbers */
 	uint8_t **der;
 	size_t *len;
 };
@@ -359,8 +361,8 @@ int
 main(int argc, char **argv)
 {
 	unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 100000;
-	struct cs_test_ca *ca = cs_test_ca_new("Bench Issuing CA",
-	    CS_TEST_P256, NULL);
+	struct cs_test_ca *ca =
+	    cs_test_ca_new("Bench Issuing CA", CS_TEST_P256, NULL);
 	struct tmpl t;
 	struct cs_store *s = cs_store_new();
 	struct cs_cmd *cmd = calloc(1, sizeof *cmd);
@@ -382,8 +384,7 @@ main(int argc, char **argv)
 
 	for (unsigned done = 0; done < n;) {
 		unsigned k = n - done < CHUNK ? n - done : CHUNK;
-		struct gen g[2] = {
-		    {&t, done, k / 2, der, len},
+		struct gen g[2] = {{&t, done, k / 2, der, len},
 		    {&t, done + k / 2, k - k / 2, der + k / 2, len + k / 2}};
 		pthread_t th;
 		double t0 = now_s();
@@ -441,7 +442,9 @@ main(int argc, char **argv)
 
 	/* serial lookups within the issuer, random certificates */
 	{
-		enum { L = 100000 };
+		enum {
+			L = 100000
+		};
 		double *lat = malloc(L * sizeof *lat);
 		const struct cs_cert *out[2];
 
@@ -465,7 +468,10 @@ main(int argc, char **argv)
 
 	/* expiry: a page of the 30-day window, and counting all of it */
 	{
-		enum { Q = 200, PAGE = 1000 };
+		enum {
+			Q = 200,
+			PAGE = 1000
+		};
 		double lat[Q], latc[Q];
 		const struct cs_cert **page = malloc(PAGE * sizeof *page);
 		size_t got = 0, window = 0;

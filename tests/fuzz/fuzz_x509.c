@@ -27,7 +27,7 @@ require(int ok, const char *what, const char *errmsg)
 	if (ok)
 		return;
 	fprintf(stderr, "fuzz_x509: broken contract: %s (errmsg '%s')\n", what,
-		errmsg);
+	    errmsg);
 	abort();
 }
 
@@ -37,7 +37,7 @@ check_failure(int rc, const void *out, const void *sentinel, const char *errmsg)
 	require(rc < 0 && rc >= CS_E__MIN, "rc is a CS_E* code", errmsg);
 	require(out == sentinel, "*out untouched on error", errmsg);
 	require(memchr(errmsg, '\0', CS_ERRMSG_SIZE) != NULL,
-		"errmsg terminated", "");
+	    "errmsg terminated", "");
 	require(errmsg[0] != '\0', "errmsg set on error", errmsg);
 }
 
@@ -52,7 +52,7 @@ check_round_trip(const struct cs_cert_info *ci)
 	int rc;
 
 	rc = cs_x509_parse_bundle((const uint8_t *)pem, strlen(pem), 1, &v, &n,
-				  errmsg);
+	    errmsg);
 	require(rc == 0 && n == 1, "PEM round trip parses", errmsg);
 	require(v[0]->der_len == ci->der_len &&
 		    memcmp(v[0]->der, ci->der, ci->der_len) == 0 &&
@@ -60,7 +60,7 @@ check_round_trip(const struct cs_cert_info *ci)
 			0 &&
 		    strcmp(v[0]->subject, ci->subject) == 0 &&
 		    cs_names_count(&v[0]->sans) == cs_names_count(&ci->sans),
-		"PEM round trip is identical", errmsg);
+	    "PEM round trip is identical", errmsg);
 	cs_cert_info_free_all(v, n);
 	free(pem);
 }
@@ -93,7 +93,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = cs_x509_parse_der(data, size, &ci, errmsg);
 	if (rc == 0) {
 		require(ci->der_len == size, "DER is exactly the input",
-			errmsg);
+		    errmsg);
 		cs_cert_info_free(ci);
 	} else {
 		check_failure(rc, ci, &sentinel_ci, errmsg);

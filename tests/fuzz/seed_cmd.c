@@ -76,8 +76,10 @@ main(int argc, char **argv)
 		case CS_CMD_DOC_DEL:
 			c.u.doc.ns = CS_NS_ROLE;
 			c.u.doc.key = cs_test_bytes("CN=x");
-			c.u.doc.value =
-			    cs_test_bytes("\x81\xa4" "role" "\xa5" "admin");
+			c.u.doc.value = cs_test_bytes("\x81\xa4"
+						      "role"
+						      "\xa5"
+						      "admin");
 			break;
 		case CS_CMD_CRL_PUBLISH:
 			c.u.crl.issuer = cs_test_bytes("local-ca");

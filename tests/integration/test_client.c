@@ -50,9 +50,18 @@ static int server_stdin = -1; /* its stdin: closing it stops it */
 static int port_good, port_wrongname, port_untrusted;
 
 static const char *const pki_files[] = {
-    "ca.pem",        "ca.key",        "server.pem",    "server.key",
-    "wrongname.pem", "wrongname.key", "untrusted.pem", "untrusted.key",
-    "client.pem",    "client.key",    "ca2.pem",       "ca2.key",
+    "ca.pem",
+    "ca.key",
+    "server.pem",
+    "server.key",
+    "wrongname.pem",
+    "wrongname.key",
+    "untrusted.pem",
+    "untrusted.key",
+    "client.pem",
+    "client.key",
+    "ca2.pem",
+    "ca2.key",
 };
 
 static void
@@ -78,7 +87,7 @@ add_ext(X509 *x, X509V3_CTX *v3, int nid, const char *value)
  * san is NULL, else a leaf with that subjectAltName. */
 static X509 *
 mkcert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
-       const char *san, long serial)
+    const char *san, long serial)
 {
 	X509 *x = X509_new();
 	X509_NAME *name;
@@ -94,29 +103,29 @@ mkcert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
 	     X509_gmtime_adj(X509_getm_notAfter(x), 86400) != NULL &&
 	     X509_set_pubkey(x, key) &&
 	     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-					(const unsigned char *)cn, -1, -1, 0) &&
-	     X509_set_issuer_name(
-		 x, issuer != NULL ? X509_get_subject_name(issuer) : name);
+		 (const unsigned char *)cn, -1, -1, 0) &&
+	     X509_set_issuer_name(x,
+		 issuer != NULL ? X509_get_subject_name(issuer) : name);
 	X509V3_set_ctx(&v3, issuer != NULL ? issuer : x, x, NULL, NULL, 0);
 	ok = ok && add_ext(x, &v3, NID_subject_key_identifier, "hash") &&
 	     add_ext(x, &v3, NID_authority_key_identifier, "keyid:always");
 	if (san == NULL)
 		ok = ok &&
 		     add_ext(x, &v3, NID_basic_constraints,
-			     "critical,CA:TRUE") &&
+			 "critical,CA:TRUE") &&
 		     add_ext(x, &v3, NID_key_usage,
-			     "critical,keyCertSign,cRLSign");
+			 "critical,keyCertSign,cRLSign");
 	else
 		ok = ok &&
 		     add_ext(x, &v3, NID_basic_constraints,
-			     "critical,CA:FALSE") &&
+			 "critical,CA:FALSE") &&
 		     add_ext(x, &v3, NID_key_usage,
-			     "critical,digitalSignature") &&
+			 "critical,digitalSignature") &&
 		     add_ext(x, &v3, NID_ext_key_usage,
-			     "serverAuth,clientAuth") &&
+			 "serverAuth,clientAuth") &&
 		     add_ext(x, &v3, NID_subject_alt_name, san);
 	ok = ok && X509_sign(x, issuer_key != NULL ? issuer_key : key,
-			     EVP_sha256()) > 0;
+		       EVP_sha256()) > 0;
 	if (!ok) {
 		X509_free(x);
 		return NULL;
@@ -171,9 +180,9 @@ make_pki(void)
 		keys[i] = EVP_EC_gen("P-256");
 		ok = keys[i] != NULL;
 		if (ok)
-			x509[i] = mkcert(
-			    keys[i], certs[i].cn, is < 0 ? NULL : x509[is],
-			    is < 0 ? NULL : keys[is], certs[i].san, 1000 + i);
+			x509[i] = mkcert(keys[i], certs[i].cn,
+			    is < 0 ? NULL : x509[is], is < 0 ? NULL : keys[is],
+			    certs[i].san, 1000 + i);
 		ok = ok && x509[i] != NULL;
 		snprintf(name, sizeof name, "%s.pem", certs[i].name);
 		ok = ok && write_pem(name, x509[i], NULL);
@@ -245,10 +254,10 @@ start_server(void)
 	}
 	close(out[0]);
 	if (sscanf(line, "ports %d %d %d", &port_good, &port_wrongname,
-		   &port_untrusted) != 3) {
+		&port_untrusted) != 3) {
 		snprintf(env_err, sizeof env_err,
-			 "%s %s did not report its ports (got \"%s\")", py,
-			 CS_TEST_CLIENT_SERVER, line);
+		    "%s %s did not report its ports (got \"%s\")", py,
+		    CS_TEST_CLIENT_SERVER, line);
 		return 0;
 	}
 	return 1;
@@ -288,7 +297,7 @@ env_setup(void)
 	snprintf(dir, sizeof dir, "/tmp/cs-client-test-XXXXXX");
 	if (mkdtemp(dir) == NULL) {
 		snprintf(env_err, sizeof env_err, "mkdtemp: %s",
-			 strerror(errno));
+		    strerror(errno));
 		dir[0] = '\0';
 		return;
 	}
@@ -405,7 +414,7 @@ struct result {
 
 static void
 copy_header(const struct cs_client_req *req, const char *name, char *out,
-	    size_t size)
+    size_t size)
 {
 	const char *v = cs_client_req_header(req, name);
 
@@ -435,7 +444,7 @@ record(struct cs_client_req *req, int status)
 	ck_assert_uint_eq(req->resp[req->resp_len], 0);
 	r->body_len = req->resp_len;
 	memcpy(r->body, req->resp,
-	       req->resp_len < sizeof r->body ? req->resp_len : sizeof r->body);
+	    req->resp_len < sizeof r->body ? req->resp_len : sizeof r->body);
 	copy_header(req, "X-Method", r->x_method, sizeof r->x_method);
 	copy_header(req, "x-test", r->x_test, sizeof r->x_test);
 	copy_header(req, "X-PEER", r->x_peer, sizeof r->x_peer);
@@ -710,7 +719,7 @@ START_TEST(test_send_concurrent_reuses_connections)
 
 		ck_assert_int_eq(conc[i].calls, 1);
 		ck_assert_msg(conc[i].status == 0, "request %d: %d %s", i,
-			      conc[i].status, conc[i].errmsg);
+		    conc[i].status, conc[i].errmsg);
 		ck_assert_int_eq(conc[i].http_status, 200);
 		/* each answer is its own request's */
 		snprintf(want, sizeof want, "request %d", i);
@@ -745,7 +754,7 @@ START_TEST(test_send_untrusted_ca_fails)
 	ck_assert_int_eq(r.status, CS_EIO);
 	ck_assert_int_eq(r.http_status, 0);
 	ck_assert_msg(strstr(r.errmsg, "certificate") != NULL, "errmsg: %s",
-		      r.errmsg);
+	    r.errmsg);
 	close_client(c);
 }
 END_TEST
@@ -766,7 +775,7 @@ START_TEST(test_send_name_mismatch_fails)
 	ck_assert_int_eq(run(c, &req), 0);
 	ck_assert_int_eq(r.status, CS_EIO);
 	ck_assert_msg(strstr(r.errmsg, "127.0.0.1") != NULL, "errmsg: %s",
-		      r.errmsg);
+	    r.errmsg);
 
 	/* the same server, told to expect node9.test: accepted */
 	req.peer_name = "node9.test";
@@ -788,7 +797,7 @@ START_TEST(test_send_name_mismatch_fails)
 	ck_assert_int_eq(run(c, &req), 0);
 	ck_assert_int_eq(r.status, CS_EIO);
 	ck_assert_msg(strstr(r.errmsg, "node9.test") != NULL, "errmsg: %s",
-		      r.errmsg);
+	    r.errmsg);
 
 	/* URL by name, checked by IP: the IP SAN is what is verified */
 	snprintf(u, sizeof u, "https://localhost:%d/echo", port_good);
@@ -875,7 +884,7 @@ START_TEST(test_send_timeout)
 	ck_assert_int_eq(run(c, &req), 0);
 	ck_assert_int_eq(r.status, CS_ETIMEDOUT);
 	ck_assert_msg(r.ms >= 290 && r.ms < 2000, "took %llu ms",
-		      (unsigned long long)r.ms);
+	    (unsigned long long)r.ms);
 	ck_assert_str_ne(r.errmsg, "");
 
 	/* the kernel accepts, nobody speaks TLS: the connect timeout */
@@ -885,7 +894,7 @@ START_TEST(test_send_timeout)
 	ck_assert_int_eq(run(c, &req), 0);
 	ck_assert_int_eq(r.status, CS_ETIMEDOUT);
 	ck_assert_msg(r.ms >= 190 && r.ms < 2000, "took %llu ms",
-		      (unsigned long long)r.ms);
+	    (unsigned long long)r.ms);
 	close(fd);
 	close_client(c);
 }
@@ -921,9 +930,9 @@ START_TEST(test_send_timeout_while_queued)
 		ck_assert_int_eq(r[i].status, CS_ETIMEDOUT);
 	}
 	ck_assert_msg(r[0].ms >= 1990, "took %llu ms",
-		      (unsigned long long)r[0].ms);
+	    (unsigned long long)r[0].ms);
 	ck_assert_msg(r[1].ms >= 290 && r[1].ms < 1500, "queued took %llu ms",
-		      (unsigned long long)r[1].ms);
+	    (unsigned long long)r[1].ms);
 	close_client(c);
 }
 END_TEST
@@ -970,7 +979,7 @@ START_TEST(test_send_connection_refused)
 	ck_assert_int_eq(run(c, &req), 0);
 	ck_assert_int_eq(r.status, CS_EIO);
 	ck_assert_msg(strstr(r.errmsg, "onnect") != NULL, "errmsg: %s",
-		      r.errmsg);
+	    r.errmsg);
 	ck_assert_uint_lt(r.ms, 2000);
 	close(fd);
 	close_client(c);
@@ -1276,7 +1285,7 @@ START_TEST(test_new_rejects_bad_config)
 	errmsg[0] = '\0';
 	ck_assert_ptr_null(cs_client_new(&loop, &cfg, errmsg));
 	ck_assert_msg(strstr(errmsg, "/nonexistent/ca.pem") != NULL, "%s",
-		      errmsg);
+	    errmsg);
 	cfg.ca_file = ca;
 	cfg.cert_file = cert;
 	errmsg[0] = '\0';

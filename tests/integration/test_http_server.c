@@ -43,44 +43,41 @@ client_basic(struct cs_test_fx *f)
 	/* POST with a decoded query parameter, same connection; header
 	 * names in any case, values trimmed */
 	CK(cs_test_cli_send(&c,
-			    "POST /echo?q=a%2Fb+c HTTP/1.1\r\nhOST:  x  \r\n"
-			    "content-length: 11\r\n\r\nhello world") == 0);
+	       "POST /echo?q=a%2Fb+c HTTP/1.1\r\nhOST:  x  \r\n"
+	       "content-length: 11\r\n\r\nhello world") == 0);
 	CK(cs_test_cli_resp(&c, &r, 0) == 0);
 	CK(r.status == 200 && strcmp(r.body, "hello world") == 0);
 	CK(cs_test_hdr_is(&r, "X-Method", "POST"));
 	CK(cs_test_hdr_is(&r, "X-Query", "a/b c"));
 	CK(cs_test_hdr_is(&r, "X-Names", "hOST,content-length,"));
 	CK(cs_test_hdr(&r, "X-Remote", v, sizeof v) &&
-	   strncmp(v, "127.0.0.1:", 10) == 0 && atoi(v + 10) > 0);
+	    strncmp(v, "127.0.0.1:", 10) == 0 && atoi(v + 10) > 0);
 	/* HEAD: same Content-Length, no body; the GET after it parses,
 	 * so no body bytes were sent */
 	CK(cs_test_cli_send(&c, "HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n") ==
-	   0);
+	    0);
 	CK(cs_test_cli_resp(&c, &r, 1) == 0);
 	CK(r.status == 200 && cs_test_hdr_is(&r, "Content-Length", "5"));
 	CK(cs_test_cli_send(&c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n") == 0);
 	CK(cs_test_cli_resp(&c, &r, 0) == 0);
 	CK(r.status == 200 && strcmp(r.body, "hello") == 0);
 	/* chunked request body */
-	CK(cs_test_cli_send(
-	       &c,
+	CK(cs_test_cli_send(&c,
 	       "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
 	       "chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n") == 0);
 	CK(cs_test_cli_resp(&c, &r, 0) == 0);
 	CK(r.status == 200 && strcmp(r.body, "hello world") == 0);
 	/* the raw path: no decoding, no "//" collapsing (OCSP GET) */
-	CK(cs_test_cli_send(
-	       &c, "GET /echo/MEkw%2BRz//x+y%2F HTTP/1.1\r\nHost: x\r\n\r\n") ==
-	   0);
+	CK(cs_test_cli_send(&c,
+	       "GET /echo/MEkw%2BRz//x+y%2F HTTP/1.1\r\nHost: x\r\n\r\n") == 0);
 	CK(cs_test_cli_resp(&c, &r, 0) == 0);
 	CK(cs_test_hdr_is(&r, "X-Path", "/echo/MEkw%2BRz//x+y%2F"));
 	/* absolute-form target */
-	CK(cs_test_cli_send(
-	       &c, "GET http://x/echo/abs?q=1 HTTP/1.1\r\nHost: x\r\n\r\n") ==
-	   0);
+	CK(cs_test_cli_send(&c,
+	       "GET http://x/echo/abs?q=1 HTTP/1.1\r\nHost: x\r\n\r\n") == 0);
 	CK(cs_test_cli_resp(&c, &r, 0) == 0);
 	CK(cs_test_hdr_is(&r, "X-Path", "/echo/abs") &&
-	   cs_test_hdr_is(&r, "X-Query", "1"));
+	    cs_test_hdr_is(&r, "X-Query", "1"));
 	/* a handler's problem answer */
 	CK(cs_test_cli_send(&c, "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n") == 0);
 	CK(cs_test_cli_resp(&c, &r, 0) == 0);
@@ -108,9 +105,9 @@ client_continue(struct cs_test_fx *f)
 
 	(void)f;
 	CK(cs_test_cli_open(&c, F->port) == 0);
-	CK(cs_test_cli_send(
-	       &c, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
-		   "Expect: 100-continue\r\n\r\n") == 0);
+	CK(cs_test_cli_send(&c,
+	       "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+	       "Expect: 100-continue\r\n\r\n") == 0);
 	/* the body is not sent until 100 arrives (recv times out at 5 s) */
 	CK(cs_test_cli_resp(&c, &r, 0) == 0);
 	CK(r.status == 100);
@@ -119,8 +116,7 @@ client_continue(struct cs_test_fx *f)
 	CK(r.status == 200 && strcmp(r.body, "hello") == 0);
 	cs_test_cli_close(&c, &r);
 	/* too big: 413 before any body byte, then the connection ends */
-	CK(cs_test_fx_roundtrip(
-	       &c,
+	CK(cs_test_fx_roundtrip(&c,
 	       "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n"
 	       "Expect: 100-continue\r\n\r\n",
 	       &r) == 0);
@@ -128,8 +124,7 @@ client_continue(struct cs_test_fx *f)
 	CK(cs_test_hdr_is(&r, "Connection", "close"));
 	CK(cs_test_cli_eof(&c) == 1);
 	cs_test_cli_close(&c, &r);
-	CK(cs_test_fx_roundtrip(
-	       &c,
+	CK(cs_test_fx_roundtrip(&c,
 	       "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
 	       "Expect: teapot\r\n\r\n",
 	       &r) == 0);
@@ -160,18 +155,16 @@ client_http10(struct cs_test_fx *f)
 	CK(cs_test_hdr_is(&r, "Connection", "close"));
 	CK(cs_test_cli_eof(&c) == 1);
 	cs_test_cli_close(&c, &r);
-	CK(cs_test_fx_roundtrip(
-	       &c, "GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+	CK(cs_test_fx_roundtrip(&c,
+	       "GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
 	       &r) == 0);
 	CK(r.status == 200 && cs_test_hdr_is(&r, "Connection", "keep-alive"));
-	CK(cs_test_cli_send(
-	       &c, "GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n") ==
-	   0);
+	CK(cs_test_cli_send(&c,
+	       "GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n") == 0);
 	CK(cs_test_cli_resp(&c, &r, 0) == 0);
 	CK(r.status == 200);
 	cs_test_cli_close(&c, &r);
-	CK(cs_test_fx_roundtrip(
-	       &c,
+	CK(cs_test_fx_roundtrip(&c,
 	       "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
 	       &r) == 0);
 	CK(r.status == 200 && cs_test_hdr_is(&r, "Connection", "close"));
@@ -200,8 +193,8 @@ client_pipeline(struct cs_test_fx *f)
 
 	(void)f;
 	for (int i = 0; i < NPIPE; i++)
-		len += (size_t)sprintf(
-		    all + len, "GET /%s?i=%d HTTP/1.1\r\nHost: x\r\n\r\n",
+		len += (size_t)sprintf(all + len,
+		    "GET /%s?i=%d HTTP/1.1\r\nHost: x\r\n\r\n",
 		    i % 50 == 25 ? "an" : "n", i);
 	CK(cs_test_cli_open(&c, F->port) == 0);
 	CK(cs_test_cli_write(&c, all, len) == 0); /* one burst */
@@ -289,8 +282,7 @@ client_caps(struct cs_test_fx *f)
 	CK(cs_test_cli_eof(&c) == 1);
 	cs_test_cli_close(&c, &r);
 	/* just under the caps still works */
-	CK(cs_test_fx_roundtrip(
-	       &c,
+	CK(cs_test_fx_roundtrip(&c,
 	       "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc",
 	       &r) == 0);
 	CK(r.status == 200);
@@ -299,8 +291,9 @@ client_caps(struct cs_test_fx *f)
 
 START_TEST(test_server_caps_413_414_431)
 {
-	struct cs_http_config cfg = {
-	    .max_body = 1000, .max_url = 200, .max_header_bytes = 1000};
+	struct cs_http_config cfg = {.max_body = 1000,
+	    .max_url = 200,
+	    .max_header_bytes = 1000};
 
 	cs_test_fx_start(&cfg, NULL);
 	cs_test_fx_run(client_caps);
@@ -318,13 +311,13 @@ client_max_conns(struct cs_test_fx *f)
 
 	(void)f;
 	CK(cs_test_fx_roundtrip(&a, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n",
-				&r) == 0);
+	       &r) == 0);
 	CK(r.status == 200);
 	CK(cs_test_fx_roundtrip(&b, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n",
-				&r) == 0);
+	       &r) == 0);
 	CK(r.status == 200);
 	CK(cs_test_fx_roundtrip(&c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n",
-				&r) == 0);
+	       &r) == 0);
 	CK(r.status == 503);
 	CK(cs_test_hdr_is(&r, "Connection", "close"));
 	CK(strstr(r.body, "\"status\":503") != NULL);
@@ -335,8 +328,8 @@ client_max_conns(struct cs_test_fx *f)
 	t0 = cs_test_mono_ms();
 	do {
 		cs_test_sleep_ms(20);
-		CK(cs_test_fx_roundtrip(
-		       &d, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", &r) == 0);
+		CK(cs_test_fx_roundtrip(&d,
+		       "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", &r) == 0);
 		cs_test_cli_close(&d, NULL);
 	} while (r.status == 503 && cs_test_mono_ms() - t0 < 2000);
 	CK(r.status == 200);
@@ -369,7 +362,7 @@ client_slowloris(struct cs_test_fx *f)
 	CK(cs_test_cli_open(&c, F->port) == 0);
 	t0 = cs_test_mono_ms();
 	CK(cs_test_cli_send(&c, "GET /hello HTTP/1.1\r\nHost: x\r\nX-Slow: ") ==
-	   0);
+	    0);
 	/* one byte every 50 ms: far faster than any idle timeout */
 	for (;;) {
 		p.fd = c.fd;
@@ -392,7 +385,7 @@ client_slowloris(struct cs_test_fx *f)
 START_TEST(test_server_header_deadline_slowloris)
 {
 	struct cs_http_config cfg = {.header_timeout_ms = 300,
-				     .idle_timeout_ms = 60000};
+	    .idle_timeout_ms = 60000};
 
 	cs_test_fx_start(&cfg, NULL);
 	cs_test_fx_run(client_slowloris);
@@ -411,8 +404,7 @@ client_body_deadline(struct cs_test_fx *f)
 	(void)f;
 	CK(cs_test_cli_open(&c, F->port) == 0);
 	t0 = cs_test_mono_ms();
-	CK(cs_test_cli_send(
-	       &c,
+	CK(cs_test_cli_send(&c,
 	       "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"
 	       "0123456789") == 0);
 	CK(cs_test_cli_resp(&c, &r, 0) == 0);
@@ -443,7 +435,7 @@ client_idle(struct cs_test_fx *f)
 	(void)f;
 	CK(cs_test_cli_open(&s, F->port) == 0); /* never sends a byte */
 	CK(cs_test_fx_roundtrip(&c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n",
-				&r) == 0);
+	       &r) == 0);
 	CK(r.status == 200);
 	t0 = cs_test_mono_ms();
 	CK(cs_test_cli_eof(&c) == 1); /* closed quietly, no 408 */
@@ -456,7 +448,7 @@ client_idle(struct cs_test_fx *f)
 START_TEST(test_server_idle_timeout)
 {
 	struct cs_http_config cfg = {.idle_timeout_ms = 200,
-				     .header_timeout_ms = 400};
+	    .header_timeout_ms = 400};
 
 	cs_test_fx_start(&cfg, NULL);
 	cs_test_fx_run(client_idle);
@@ -545,13 +537,13 @@ START_TEST(test_server_large_response_slow_reader)
 {
 	F->tls_case = _i;
 	cs_test_fx_start(NULL,
-			 _i ? cs_test_fx_server_ctx(CS_TLS_VERIFY_NONE) : NULL);
+	    _i ? cs_test_fx_server_ctx(CS_TLS_VERIFY_NONE) : NULL);
 	cs_test_fx_run(client_big);
 	/* the reader was slower than the writer (the queue filled), and
 	 * the server never queued much more than its high-water mark */
 	ck_assert_uint_ge(F->st.write_queue_peak, CS_HTTP_WRITE_HIGH_WATER / 2);
 	ck_assert_uint_le(F->st.write_queue_peak,
-			  CS_HTTP_WRITE_HIGH_WATER + 2 * 64 * 1024);
+	    CS_HTTP_WRITE_HIGH_WATER + 2 * 64 * 1024);
 }
 END_TEST
 
@@ -595,17 +587,17 @@ client_shutdown(struct cs_test_fx *f)
 	CK(cs_test_cli_open(&idle, F->port) == 0);
 	if (f->tls_case)
 		CK(cs_test_cli_tls(&idle, cs_test_fx_cli_ctx(NULL, NULL, 0)) ==
-		   1);
+		    1);
 	CK(cs_test_cli_send(&idle, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n") ==
-	   0);
+	    0);
 	CK(cs_test_cli_resp(&idle, &r, 0) == 0 && r.status == 200);
 	CK(cs_test_cli_open(&slow, F->port) == 0);
 	if (f->tls_case)
 		CK(cs_test_cli_tls(&slow, cs_test_fx_cli_ctx(NULL, NULL, 0)) ==
-		   1);
+		    1);
 	t0 = cs_test_mono_ms();
 	CK(cs_test_cli_send(&slow, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n") ==
-	   0);
+	    0);
 	/* the idle connection goes at once, before the slow answer */
 	CK(cs_test_cli_eof(&idle) == (f->tls_case ? 2 : 1));
 	CK(cs_test_mono_ms() - t0 < 250);
@@ -625,7 +617,7 @@ START_TEST(test_server_graceful_shutdown)
 {
 	F->tls_case = _i;
 	cs_test_fx_start(NULL,
-			 _i ? cs_test_fx_server_ctx(CS_TLS_VERIFY_NONE) : NULL);
+	    _i ? cs_test_fx_server_ctx(CS_TLS_VERIFY_NONE) : NULL);
 	cs_test_fx_run(client_shutdown);
 	ck_assert_int_eq(F->async_done, 1);
 	ck_assert_int_eq(F->async_rc, 0);
@@ -676,26 +668,26 @@ client_nothing(struct cs_test_fx *f)
 START_TEST(test_server_bad_bind)
 {
 	struct cs_http_config cfg = {.bind = "127.0.0.1:99999",
-				     .handler = no_handler};
+	    .handler = no_handler};
 	char bind[32];
 	struct cs_http_server *srv = NULL;
 	char errmsg[CS_ERRMSG_SIZE] = "";
 
 	ck_assert_int_eq(cs_http_server_new(&F->loop, &cfg, &srv, errmsg),
-			 CS_EINVAL);
+	    CS_EINVAL);
 	cfg.bind = "nonsense";
 	ck_assert_int_eq(cs_http_server_new(&F->loop, &cfg, &srv, errmsg),
-			 CS_EINVAL);
+	    CS_EINVAL);
 	cfg.bind = "[::1]:80:";
 	ck_assert_int_eq(cs_http_server_new(&F->loop, &cfg, &srv, errmsg),
-			 CS_EINVAL);
+	    CS_EINVAL);
 	ck_assert_ptr_null(srv);
 	/* a port in use: the half-made listener frees itself on the loop */
 	cs_test_fx_start(NULL, NULL);
 	snprintf(bind, sizeof bind, "127.0.0.1:%d", F->port);
 	cfg.bind = bind;
 	ck_assert_int_eq(cs_http_server_new(&F->loop, &cfg, &srv, errmsg),
-			 CS_EEXIST);
+	    CS_EEXIST);
 	ck_assert_ptr_null(srv);
 	ck_assert_ptr_nonnull(strstr(errmsg, "address already in use"));
 	cs_test_fx_run(client_nothing);

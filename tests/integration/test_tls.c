@@ -29,9 +29,9 @@ static void
 client_required(struct cs_test_fx *f)
 {
 	const char *certs[4] = {NULL, F->pki.other_crt, F->pki.old_crt,
-				F->pki.good_crt};
+	    F->pki.good_crt};
 	const char *keys[4] = {NULL, F->pki.other_key, F->pki.old_key,
-			       F->pki.good_key};
+	    F->pki.good_key};
 	int k = f->tls_case % 4;
 	int ver = f->tls_case >= 4 ? TLS1_2_VERSION : TLS1_3_VERSION;
 	struct cs_test_cli c;
@@ -42,8 +42,8 @@ client_required(struct cs_test_fx *f)
 	rc = cs_test_cli_tls(&c, cs_test_fx_cli_ctx(certs[k], keys[k], ver));
 	if (k == 3) {
 		CK(rc == 1);
-		CK(cs_test_cli_send(
-		       &c, "GET /peer HTTP/1.1\r\nHost: x\r\n\r\n") == 0);
+		CK(cs_test_cli_send(&c,
+		       "GET /peer HTTP/1.1\r\nHost: x\r\n\r\n") == 0);
 		CK(cs_test_cli_resp(&c, &r, 0) == 0);
 		CK(r.status == 200);
 		CK(strcmp(r.body, "tls=1 peer=good-client v=1") == 0);
@@ -53,15 +53,15 @@ client_required(struct cs_test_fx *f)
 	/* TLS 1.3 clients finish their side first and meet the alert on
 	 * the first read */
 	if (rc == 1) {
-		if (cs_test_cli_send(
-			&c, "GET /peer HTTP/1.1\r\nHost: x\r\n\r\n") == 0)
+		if (cs_test_cli_send(&c,
+			"GET /peer HTTP/1.1\r\nHost: x\r\n\r\n") == 0)
 			CK(cs_test_cli_resp(&c, &r, 0) < 0);
 	}
 	CK(c.ssl_err == SSL_ERROR_SSL);
 	switch (k) {
 	case 0:
 		CK(c.reason == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED ||
-		   c.reason == SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE);
+		    c.reason == SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE);
 		break;
 	case 1:
 		CK(c.reason == SSL_R_TLSV1_ALERT_UNKNOWN_CA);
@@ -100,8 +100,7 @@ client_optional(struct cs_test_fx *f)
 	int rc;
 
 	CK(cs_test_cli_open(&c, F->port) == 0);
-	rc = cs_test_cli_tls(
-	    &c,
+	rc = cs_test_cli_tls(&c,
 	    k == 0 ? cs_test_fx_cli_ctx(NULL, NULL, 0)
 	    : k == 1
 		? cs_test_fx_cli_ctx(F->pki.good_crt, F->pki.good_key, 0)
@@ -136,7 +135,7 @@ client_plain_peer(struct cs_test_fx *f)
 
 	(void)f;
 	CK(cs_test_fx_roundtrip(&c, "GET /peer HTTP/1.1\r\nHost: x\r\n\r\n",
-				&r) == 0);
+	       &r) == 0);
 	CK(strcmp(r.body, "tls=0 peer=none v=0") == 0);
 	cs_test_cli_close(&c, &r);
 }
@@ -185,18 +184,17 @@ client_close_notify(struct cs_test_fx *f)
 	(void)f;
 	CK(cs_test_cli_open(&c, F->port) == 0);
 	CK(cs_test_cli_tls(&c, cs_test_fx_cli_ctx(NULL, NULL, 0)) == 1);
-	CK(cs_test_cli_send(
-	       &c,
+	CK(cs_test_cli_send(&c,
 	       "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") ==
-	   0);
+	    0);
 	CK(cs_test_cli_resp(&c, &r, 0) == 0);
 	CK(r.status == 200 && cs_test_hdr_is(&r, "Connection", "close"));
 	CK(cs_test_cli_eof(&c) == 2); /* close_notify, not a bare FIN */
 	cs_test_cli_close(&c, &r);
 	/* the idle timeout closes with close_notify too */
 	CK(cs_test_cli_open(&c, F->port) == 0);
-	CK(cs_test_cli_tls(
-	       &c, cs_test_fx_cli_ctx(NULL, NULL, TLS1_2_VERSION)) == 1);
+	CK(cs_test_cli_tls(&c,
+	       cs_test_fx_cli_ctx(NULL, NULL, TLS1_2_VERSION)) == 1);
 	CK(cs_test_cli_send(&c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n") == 0);
 	CK(cs_test_cli_resp(&c, &r, 0) == 0);
 	CK(cs_test_cli_eof(&c) == 2);
@@ -222,18 +220,18 @@ client_reload(struct cs_test_fx *f)
 	CK(cs_test_cli_open(&a, F->port) == 0);
 	CK(cs_test_cli_tls(&a, cs_test_fx_cli_ctx(NULL, NULL, 0)) == 1);
 	CK(cs_test_cli_send(&a, "GET /reload HTTP/1.1\r\nHost: x\r\n\r\n") ==
-	   0);
+	    0);
 	CK(cs_test_cli_resp(&a, &r, 0) == 0 && r.status == 200);
 	/* a new connection meets the new policy */
 	CK(cs_test_cli_open(&b, F->port) == 0);
-	if (cs_test_cli_tls(
-		&b, cs_test_fx_cli_ctx(NULL, NULL, TLS1_2_VERSION)) == 1)
+	if (cs_test_cli_tls(&b,
+		cs_test_fx_cli_ctx(NULL, NULL, TLS1_2_VERSION)) == 1)
 		CK(0);
 	CK(b.reason == SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE);
 	cs_test_cli_close(&b, NULL);
 	CK(cs_test_cli_open(&b, F->port) == 0);
-	CK(cs_test_cli_tls(&b, cs_test_fx_cli_ctx(F->pki.good_crt,
-						  F->pki.good_key, 0)) == 1);
+	CK(cs_test_cli_tls(&b,
+	       cs_test_fx_cli_ctx(F->pki.good_crt, F->pki.good_key, 0)) == 1);
 	CK(cs_test_cli_send(&b, "GET /peer HTTP/1.1\r\nHost: x\r\n\r\n") == 0);
 	CK(cs_test_cli_resp(&b, &r, 0) == 0 && r.status == 200);
 	cs_test_cli_close(&b, NULL);
@@ -258,7 +256,7 @@ static void
 client_server_name(struct cs_test_fx *f)
 {
 	static const char *const hosts[] = {"127.0.0.1", "localhost",
-					    "other.example"};
+	    "other.example"};
 	char errmsg[CS_ERRMSG_SIZE] = "";
 	SSL_CTX *ctx = cs_test_fx_cli_ctx(NULL, NULL, 0);
 	struct cs_test_cli c;
@@ -277,7 +275,7 @@ client_server_name(struct cs_test_fx *f)
 	} else {
 		CK(rc != 1);
 		CK(SSL_get_verify_result(c.ssl) ==
-		   X509_V_ERR_HOSTNAME_MISMATCH);
+		    X509_V_ERR_HOSTNAME_MISMATCH);
 	}
 	cs_test_cli_close(&c, NULL);
 }

@@ -76,7 +76,7 @@ cs_test_key_new(enum cs_test_key type)
 	case CS_TEST_RSA4096:
 		if (rsa_cache[type] == NULL) {
 			rsa_cache[type] = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
-							    rsa_bits[type]);
+			    rsa_bits[type]);
 			CHECK(rsa_cache[type] != NULL);
 		}
 		CHECK(EVP_PKEY_up_ref(rsa_cache[type]) == 1);
@@ -126,7 +126,7 @@ add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
 
 	if (ext == NULL) {
 		fprintf(stderr, "test ca: extension %s=%s\n", OBJ_nid2sn(nid),
-			value);
+		    value);
 		die("X509V3_EXT_nconf_nid");
 	}
 	CHECK(X509_add_ext(x, ext, -1) == 1);
@@ -137,8 +137,7 @@ static void
 add_entry(X509_NAME *name, const char *field, const char *value, int set)
 {
 	if (X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8,
-				       (const unsigned char *)value, -1, -1,
-				       set) != 1) {
+		(const unsigned char *)value, -1, -1, set) != 1) {
 		fprintf(stderr, "test ca: name entry %s=%s\n", field, value);
 		die("X509_NAME_add_entry_by_txt");
 	}
@@ -213,7 +212,7 @@ cs_test_pem(const uint8_t *der, size_t len)
 
 struct cs_test_ca *
 cs_test_ca_new(const char *cn, enum cs_test_key type,
-	       const struct cs_test_ca *parent)
+    const struct cs_test_ca *parent)
 {
 	struct cs_test_ca *ca = cs_calloc(1, sizeof *ca);
 	X509 *x = X509_new();
@@ -236,12 +235,11 @@ cs_test_ca_new(const char *cn, enum cs_test_key type,
 	set_time(X509_getm_notAfter(x), now + 10 * 365 * 86400LL);
 	CHECK(X509_set_pubkey(x, ca->key) == 1);
 	X509V3_set_ctx(&ctx, parent != NULL ? parent->cert : x, x, NULL, NULL,
-		       0);
+	    0);
 	/* Roots leave the path length open; intermediates allow none, so
 	 * both forms of pathLenConstraint exist in every test PKI. */
 	add_ext(x, &ctx, NID_basic_constraints,
-		parent != NULL ? "critical,CA:TRUE,pathlen:0"
-			       : "critical,CA:TRUE");
+	    parent != NULL ? "critical,CA:TRUE,pathlen:0" : "critical,CA:TRUE");
 	add_ext(x, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign");
 	add_ext(x, &ctx, NID_subject_key_identifier, "hash");
 	add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always");
@@ -301,13 +299,13 @@ add_sans(X509 *x, const struct cs_test_leaf *leaf)
 	add_gens(gens, GEN_EMAIL, leaf->email);
 	if (sk_GENERAL_NAME_num(gens) > 0)
 		CHECK(X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0,
-					X509V3_ADD_DEFAULT) == 1);
+			  X509V3_ADD_DEFAULT) == 1);
 	GENERAL_NAMES_free(gens);
 }
 
 uint8_t *
 cs_test_issue(const struct cs_test_ca *ca, const struct cs_test_leaf *leaf,
-	      size_t *len, X509 **cert_out)
+    size_t *len, X509 **cert_out)
 {
 	X509 *x = X509_new();
 	X509_NAME *name = X509_NAME_new();
@@ -327,7 +325,7 @@ cs_test_issue(const struct cs_test_ca *ca, const struct cs_test_leaf *leaf,
 	CHECK(X509_set_version(x, X509_VERSION_3) == 1);
 	if (leaf->serial != 0)
 		CHECK(ASN1_INTEGER_set_uint64(X509_get_serialNumber(x),
-					      leaf->serial) == 1);
+			  leaf->serial) == 1);
 	else
 		set_random_serial(x);
 	if (leaf->subject_extra != NULL)
@@ -343,7 +341,7 @@ cs_test_issue(const struct cs_test_ca *ca, const struct cs_test_leaf *leaf,
 	CHECK(X509_set_pubkey(x, key) == 1);
 	X509V3_set_ctx(&ctx, ca->cert, x, NULL, NULL, 0);
 	add_ext(x, &ctx, NID_basic_constraints,
-		leaf->ca ? "critical,CA:TRUE" : "CA:FALSE");
+	    leaf->ca ? "critical,CA:TRUE" : "CA:FALSE");
 	add_ext(x, &ctx, NID_subject_key_identifier, "hash");
 	add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always");
 	add_sans(x, leaf);
@@ -355,12 +353,12 @@ cs_test_issue(const struct cs_test_ca *ca, const struct cs_test_leaf *leaf,
 		add_ext(x, &ctx, NID_ext_key_usage, leaf->eku);
 	if (leaf->ocsp_url != NULL && leaf->ca_issuers_url != NULL)
 		snprintf(buf, sizeof buf, "OCSP;URI:%s,caIssuers;URI:%s",
-			 leaf->ocsp_url, leaf->ca_issuers_url);
+		    leaf->ocsp_url, leaf->ca_issuers_url);
 	else if (leaf->ocsp_url != NULL)
 		snprintf(buf, sizeof buf, "OCSP;URI:%s", leaf->ocsp_url);
 	else if (leaf->ca_issuers_url != NULL)
 		snprintf(buf, sizeof buf, "caIssuers;URI:%s",
-			 leaf->ca_issuers_url);
+		    leaf->ca_issuers_url);
 	if (leaf->ocsp_url != NULL || leaf->ca_issuers_url != NULL)
 		add_ext(x, &ctx, NID_info_access, buf);
 	if (leaf->crl_url != NULL) {

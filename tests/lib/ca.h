@@ -46,7 +46,7 @@ struct cs_test_ca {
  * and no path length for roots; keyUsage is keyCertSign and cRLSign; SKI
  * and AKI are key ids. */
 struct cs_test_ca *cs_test_ca_new(const char *cn, enum cs_test_key type,
-				  const struct cs_test_ca *parent);
+    const struct cs_test_ca *parent);
 void cs_test_ca_free(struct cs_test_ca *ca);
 
 /* What a leaf gets. Zero/NULL fields take defaults. */
@@ -77,8 +77,7 @@ struct cs_test_leaf {
 /* Issues a leaf from ca. Returns new DER (free()), *len set. If cert_out
  * is not NULL it receives a new X509 * as well. */
 uint8_t *cs_test_issue(const struct cs_test_ca *ca,
-		       const struct cs_test_leaf *leaf, size_t *len,
-		       X509 **cert_out);
+    const struct cs_test_leaf *leaf, size_t *len, X509 **cert_out);
 
 /* DER to PEM text; returns new (free()). */
 char *cs_test_pem(const uint8_t *der, size_t len);
@@ -86,11 +85,11 @@ char *cs_test_pem(const uint8_t *der, size_t len);
 /* A signed PKCS#10 request for key with subject CN=cn and the given DNS
  * SANs (NULL-terminated list, may be NULL). Returns new DER (free()). */
 uint8_t *cs_test_csr(EVP_PKEY *key, const char *cn, const char *const *dns,
-		     size_t *len);
+    size_t *len);
 
 /* Writes len bytes to a new file under dir (created if missing), named
  * name. Returns the path (free()). For tests that need real files. */
 char *cs_test_write_file(const char *dir, const char *name, const void *p,
-			 size_t len);
+    size_t len);
 
 #endif

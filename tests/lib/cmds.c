@@ -53,8 +53,7 @@ cs_test_encode(const struct cs_cmd *c, size_t *len)
 }
 
 int
-cs_test_apply(struct cs_store *s, const struct cs_cmd *c,
-    struct cs_result *res)
+cs_test_apply(struct cs_store *s, const struct cs_cmd *c, struct cs_result *res)
 {
 	struct cs_cmd *copy = malloc(sizeof *copy);
 	int rc;

@@ -36,7 +36,7 @@ add_ext(X509 *x, X509 *issuer, int nid, const char *value)
  * a self-signed CA. */
 static X509 *
 cert_new(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey, long from,
-	 long to, const char *san, const char *eku)
+    long to, const char *san, const char *eku)
 {
 	X509 *x = X509_new();
 	X509_NAME *n;
@@ -48,25 +48,25 @@ cert_new(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey, long from,
 	X509_gmtime_adj(X509_getm_notAfter(x), to);
 	n = X509_get_subject_name(x);
 	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
-				   (const unsigned char *)cn, -1, -1, 0);
-	X509_set_issuer_name(x, issuer != NULL ? X509_get_subject_name(issuer)
-					       : n);
+	    (const unsigned char *)cn, -1, -1, 0);
+	X509_set_issuer_name(x,
+	    issuer != NULL ? X509_get_subject_name(issuer) : n);
 	X509_set_pubkey(x, key);
 	add_ext(x, issuer != NULL ? issuer : x, NID_basic_constraints,
-		issuer == NULL ? "critical,CA:TRUE" : "critical,CA:FALSE");
+	    issuer == NULL ? "critical,CA:TRUE" : "critical,CA:FALSE");
 	add_ext(x, issuer != NULL ? issuer : x, NID_key_usage,
-		issuer == NULL ? "critical,keyCertSign,cRLSign"
-			       : "critical,digitalSignature");
+	    issuer == NULL ? "critical,keyCertSign,cRLSign"
+			   : "critical,digitalSignature");
 	add_ext(x, x, NID_subject_key_identifier, "hash");
 	if (issuer != NULL)
 		add_ext(x, issuer, NID_authority_key_identifier,
-			"keyid:always");
+		    "keyid:always");
 	if (san != NULL)
 		add_ext(x, issuer, NID_subject_alt_name, san);
 	if (eku != NULL)
 		add_ext(x, issuer, NID_ext_key_usage, eku);
 	ck_assert_int_gt(X509_sign(x, ikey != NULL ? ikey : key, EVP_sha256()),
-			 0);
+	    0);
 	return x;
 }
 
@@ -81,8 +81,9 @@ write_pem(const char *dir, char *path, const char *name, X509 *x, EVP_PKEY *k)
 	if (x != NULL)
 		ck_assert_int_eq(PEM_write_X509(f, x), 1);
 	if (k != NULL)
-		ck_assert_int_eq(
-		    PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
+		ck_assert_int_eq(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL,
+				     NULL),
+		    1);
 	fclose(f);
 }
 
@@ -99,13 +100,13 @@ cs_test_pki_make(struct cs_test_pki *p)
 	ca1 = cert_new("test-ca-1", k1, NULL, NULL, -3600, 86400, NULL, NULL);
 	ca2 = cert_new("test-ca-2", k2, NULL, NULL, -3600, 86400, NULL, NULL);
 	s = cert_new("localhost", ks, ca1, k1, -3600, 86400,
-		     "DNS:localhost,IP:127.0.0.1", "serverAuth");
+	    "DNS:localhost,IP:127.0.0.1", "serverAuth");
 	good = cert_new("good-client", kc, ca1, k1, -3600, 86400, NULL,
-			"clientAuth");
+	    "clientAuth");
 	other = cert_new("other-client", kc, ca2, k2, -3600, 86400, NULL,
-			 "clientAuth");
+	    "clientAuth");
 	old = cert_new("old-client", kc, ca1, k1, -10 * 86400, -86400, NULL,
-		       "clientAuth");
+	    "clientAuth");
 	write_pem(p->dir, p->ca1, "ca1.pem", ca1, NULL);
 	write_pem(p->dir, p->ca2, "ca2.pem", ca2, NULL);
 	write_pem(p->dir, p->srv_crt, "srv.pem", s, NULL);
@@ -131,9 +132,9 @@ cs_test_pki_make(struct cs_test_pki *p)
 void
 cs_test_pki_remove(struct cs_test_pki *p)
 {
-	const char *files[] = {
-	    p->ca1,      p->ca2,       p->srv_crt,   p->srv_key, p->good_crt,
-	    p->good_key, p->other_crt, p->other_key, p->old_crt, p->old_key};
+	const char *files[] = {p->ca1, p->ca2, p->srv_crt, p->srv_key,
+	    p->good_crt, p->good_key, p->other_crt, p->other_key, p->old_crt,
+	    p->old_key};
 
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
 		if (files[i][0] != '\0')
@@ -253,7 +254,7 @@ fill(struct cs_test_cli *c)
 /* Copies the value of header name (first match) into out; 0 if absent. */
 int
 cs_test_hdr(const struct cs_test_resp *r, const char *name, char *out,
-	    size_t outlen)
+    size_t outlen)
 {
 	size_t nlen = strlen(name);
 	const char *p = strstr(r->head, "\r\n");
@@ -280,7 +281,7 @@ cs_test_hdr(const struct cs_test_resp *r, const char *name, char *out,
 
 int
 cs_test_hdr_is(const struct cs_test_resp *r, const char *name,
-	       const char *value)
+    const char *value)
 {
 	char v[256];
 

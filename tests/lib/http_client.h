@@ -67,7 +67,7 @@ int cs_test_cli_send(struct cs_test_cli *c, const char *s);
 ssize_t cs_test_cli_recv(struct cs_test_cli *c, void *p, size_t n);
 /* Reads one response (head_only for HEAD). 0, or -1. */
 int cs_test_cli_resp(struct cs_test_cli *c, struct cs_test_resp *r,
-		     int head_only);
+    int head_only);
 /* 1: EOF (or reset) without close_notify, 2: TLS close_notify, 0: data
  * came instead, -1: error or timeout. */
 int cs_test_cli_eof(struct cs_test_cli *c);
@@ -76,9 +76,9 @@ void cs_test_cli_close(struct cs_test_cli *c, struct cs_test_resp *r);
 
 /* Copies the first value of header name into out; 0 if absent. */
 int cs_test_hdr(const struct cs_test_resp *r, const char *name, char *out,
-		size_t outlen);
+    size_t outlen);
 /* Whether header name is value (case-insensitive). */
 int cs_test_hdr_is(const struct cs_test_resp *r, const char *name,
-		   const char *value);
+    const char *value);
 
 #endif

@@ -19,7 +19,7 @@ cs_test_fx_fail(int line, const char *what)
 {
 	if (F->fails++ == 0)
 		snprintf(F->why, sizeof F->why, "client line %d: %s", line,
-			 what);
+		    what);
 }
 
 uint64_t
@@ -87,7 +87,7 @@ on_delayed(uv_timer_t *t)
 		F->gone_rc = cs_http_respond(d->req, 200, text, 1, "late", 4);
 	} else {
 		rc = cs_http_respond(d->req, 200, text, 1, d->body,
-				     strlen(d->body));
+		    strlen(d->body));
 		F->async_rc = rc;
 		F->async_done++;
 		F->answered_at = uv_now(&F->loop);
@@ -198,11 +198,10 @@ handler(struct cs_http_req *req, void *data)
 		F->peer_verified = verified;
 		if (x != NULL)
 			X509_NAME_get_text_by_NID(X509_get_subject_name(x),
-						  NID_commonName, F->peer_cn,
-						  sizeof F->peer_cn);
+			    NID_commonName, F->peer_cn, sizeof F->peer_cn);
 		snprintf(buf, sizeof buf, "tls=%d peer=%s v=%d",
-			 cs_http_req_tls(req), x != NULL ? F->peer_cn : "none",
-			 verified);
+		    cs_http_req_tls(req), x != NULL ? F->peer_cn : "none",
+		    verified);
 		cs_http_respond(req, 200, text, 1, buf, strlen(buf));
 	} else {
 		cs_http_respond_problem(req, 404, "no such test route");
@@ -258,7 +257,7 @@ cs_test_fx_start(const struct cs_http_config *over, SSL_CTX *ctx)
 	if (cfg.shutdown_timeout_ms == 0)
 		cfg.shutdown_timeout_ms = 2000;
 	ck_assert_msg(cs_http_server_new(&F->loop, &cfg, &F->srv, errmsg) == 0,
-		      "%s", errmsg);
+	    "%s", errmsg);
 	SSL_CTX_free(ctx); /* the server holds its own reference */
 	F->port = cs_http_server_port(F->srv);
 	ck_assert_int_gt(F->port, 0);
@@ -268,8 +267,7 @@ SSL_CTX *
 cs_test_fx_server_ctx(enum cs_tls_verify v)
 {
 	char errmsg[CS_ERRMSG_SIZE] = "";
-	SSL_CTX *ctx = cs_tls_server_ctx_new(
-	    F->pki.srv_crt, F->pki.srv_key,
+	SSL_CTX *ctx = cs_tls_server_ctx_new(F->pki.srv_crt, F->pki.srv_key,
 	    v == CS_TLS_VERIFY_NONE ? NULL : F->pki.ca1, v, errmsg);
 
 	ck_assert_msg(ctx != NULL, "%s", errmsg);
@@ -310,7 +308,7 @@ cs_test_fx_cli_ctx(const char *crt, const char *key, int version)
 /* One request, one response on a fresh connection. */
 int
 cs_test_fx_roundtrip(struct cs_test_cli *c, const char *req,
-		     struct cs_test_resp *r)
+    struct cs_test_resp *r)
 {
 	if (cs_test_cli_open(c, F->port) < 0 || cs_test_cli_send(c, req) < 0)
 		return -1;

@@ -93,6 +93,6 @@ SSL_CTX *cs_test_fx_cli_ctx(const char *crt, const char *key, int version);
 void cs_test_fx_run(void (*client)(struct cs_test_fx *));
 /* One request, one response on a fresh plain connection. */
 int cs_test_fx_roundtrip(struct cs_test_cli *c, const char *req,
-			 struct cs_test_resp *r);
+    struct cs_test_resp *r);
 
 #endif

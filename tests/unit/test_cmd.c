@@ -107,7 +107,10 @@ make_cmd(int i, struct cs_cmd *c)
 	case CS_CMD_DOC_PUT:
 		c->u.doc.ns = CS_NS_ROLE;
 		c->u.doc.key = cs_test_bytes("CN=alice");
-		c->u.doc.value = cs_test_bytes("\x81\xa4" "role" "\xa5" "admin");
+		c->u.doc.value = cs_test_bytes("\x81\xa4"
+					       "role"
+					       "\xa5"
+					       "admin");
 		break;
 	case CS_CMD_DOC_DEL:
 		c->u.doc.ns = CS_NS_PROFILE;
@@ -909,7 +912,10 @@ START_TEST(test_cmd_apply_documents)
 	ck_assert_str_eq(p.allow.dns.v[0], "*.site-a.hospital.test");
 	cs_profile_close(&p);
 	/* a value that is not a profile, a CRL state put, an empty key */
-	cmd.u.doc.value = cs_test_bytes("\x81\xa4" "role" "\xa5" "admin");
+	cmd.u.doc.value = cs_test_bytes("\x81\xa4"
+					"role"
+					"\xa5"
+					"admin");
 	ck_assert_int_eq(cs_test_apply(st, &cmd, &res), CS_EINVAL);
 	cmd.u.doc.ns = CS_NS_CRL;
 	ck_assert_int_eq(cs_test_apply(st, &cmd, &res), CS_EINVAL);
@@ -1082,7 +1088,8 @@ START_TEST(test_cmd_apply_is_deterministic)
 	for (int i = 0; i < 20; i++) {
 		struct cs_result r;
 
-		cs_cmd_apply_entry(st, entries[i], lens[i], (uint64_t)i + 1, &r);
+		cs_cmd_apply_entry(st, entries[i], lens[i], (uint64_t)i + 1,
+		    &r);
 		cs_cmd_apply_entry(other, entries[i], lens[i], (uint64_t)i + 1,
 		    &r);
 	}

@@ -7,13 +7,13 @@
 #include "node/config.h"
 #include "tests/lib/runner.h"
 
-#define BASE                                                                \
-	"node-id 2\n"                                                       \
-	"raft-address 127.0.0.1:7002\n"                                     \
-	"data-dir /var/lib/certstore\n"                                     \
-	"api-listen 127.0.0.1:8442\n"                                       \
-	"tls-cert /etc/certstore/node.pem\n"                                \
-	"tls-key /etc/certstore/node.key\n"                                 \
+#define BASE                                                                   \
+	"node-id 2\n"                                                          \
+	"raft-address 127.0.0.1:7002\n"                                        \
+	"data-dir /var/lib/certstore\n"                                        \
+	"api-listen 127.0.0.1:8442\n"                                          \
+	"tls-cert /etc/certstore/node.pem\n"                                   \
+	"tls-key /etc/certstore/node.key\n"                                    \
 	"client-ca /etc/certstore/clients.pem\n"
 
 START_TEST(test_config_parse_full)

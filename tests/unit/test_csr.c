@@ -91,11 +91,11 @@ expect_error(const void *in, size_t len, int want, const char *needle)
 	int rc = cs_csr_parse(in, len, &out, errmsg);
 
 	ck_assert_msg(rc == want, "%s, want %s (%s)", cs_errname(rc),
-		      cs_errname(want), errmsg);
+	    cs_errname(want), errmsg);
 	ck_assert_ptr_eq(out, &untouched);
 	ck_assert_msg(errmsg[0] != '\0', "empty errmsg");
 	ck_assert_msg(needle == NULL || strstr(errmsg, needle) != NULL,
-		      "errmsg '%s' lacks '%s'", errmsg, needle);
+	    "errmsg '%s' lacks '%s'", errmsg, needle);
 }
 
 static const struct {
@@ -135,8 +135,9 @@ START_TEST(test_parse_accepted_keys)
 	ck_assert_int_gt(n, 0);
 	ck_assert_uint_eq(ci->spki_len, (size_t)n);
 	ck_assert_mem_eq(ci->spki, spki, (size_t)n);
-	ck_assert_int_eq(
-	    EVP_Digest(spki, (size_t)n, id, NULL, EVP_sha256(), NULL), 1);
+	ck_assert_int_eq(EVP_Digest(spki, (size_t)n, id, NULL, EVP_sha256(),
+			     NULL),
+	    1);
 	ck_assert_mem_eq(ci->key_id, id, CS_SHA256_LEN);
 	ck_assert_uint_eq(ci->der_len, len);
 	ck_assert_mem_eq(ci->der, der, len);
@@ -162,7 +163,7 @@ END_TEST
 START_TEST(test_parse_pem_labels)
 {
 	static const char *const labels[] = {"CERTIFICATE REQUEST",
-					     "NEW CERTIFICATE REQUEST"};
+	    "NEW CERTIFICATE REQUEST"};
 	EVP_PKEY *key = cs_test_key_new(CS_TEST_P256);
 	size_t len;
 	uint8_t *der = cs_test_csr(key, "pem.example", NULL, &len);
@@ -247,13 +248,14 @@ START_TEST(test_parse_refuses_big_rsa_before_signature)
 	ck_assert_int_eq(BN_set_bit(n, 0), 1);
 	ck_assert_int_eq(BN_set_word(e, 65537), 1);
 	ck_assert_int_eq(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n),
-			 1);
+	    1);
 	ck_assert_int_eq(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e),
-			 1);
+	    1);
 	params = OSSL_PARAM_BLD_to_param(bld);
 	ck_assert_int_eq(EVP_PKEY_fromdata_init(ctx), 1);
-	ck_assert_int_eq(
-	    EVP_PKEY_fromdata(ctx, &big, EVP_PKEY_PUBLIC_KEY, params), 1);
+	ck_assert_int_eq(EVP_PKEY_fromdata(ctx, &big, EVP_PKEY_PUBLIC_KEY,
+			     params),
+	    1);
 	req = req_parse(der, len);
 	ck_assert_int_eq(X509_REQ_set_pubkey(req, big), 1);
 	free(der);
@@ -383,7 +385,7 @@ START_TEST(test_parse_bad_pem)
 	cs_buf_printf(&b, "%s%s", p, p);
 	expect_error(b.data, b.len, CS_EINVAL, "more than one request");
 	expect_error(cert, strlen(cert), CS_EINVAL,
-		     "no CERTIFICATE REQUEST block");
+	    "no CERTIFICATE REQUEST block");
 	cs_buf_reset(&b);
 	cs_buf_append_str(&b, p);
 	*strstr((char *)b.data, "-----END") = '\0';
@@ -416,14 +418,14 @@ csr_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_unchecked_fixture(tc, warm_keys, NULL);
 	tcase_add_loop_test(tc, test_parse_accepted_keys, 0,
-			    sizeof accepted / sizeof accepted[0]);
+	    sizeof accepted / sizeof accepted[0]);
 	tcase_add_test(tc, test_parse_pem_labels);
 	tcase_add_test(tc, test_parse_subject_escaped);
 	tcase_add_loop_test(tc, test_parse_refused_keys, 0,
-			    sizeof refused / sizeof refused[0]);
+	    sizeof refused / sizeof refused[0]);
 	tcase_add_test(tc, test_parse_refuses_big_rsa_before_signature);
 	tcase_add_loop_test(tc, test_parse_bad_signature, 0,
-			    sizeof accepted / sizeof accepted[0]);
+	    sizeof accepted / sizeof accepted[0]);
 	tcase_add_test(tc, test_parse_tampered_subject);
 	tcase_add_test(tc, test_parse_version_not_v1);
 	tcase_add_test(tc, test_parse_bad_framing);

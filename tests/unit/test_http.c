@@ -37,7 +37,7 @@ START_TEST(test_pct_decode_vectors)
 	int rc;
 
 	rc = cs_http_pct_decode(pct_vectors[_i].in, strlen(pct_vectors[_i].in),
-				out, &outlen, pct_vectors[_i].plus_space);
+	    out, &outlen, pct_vectors[_i].plus_space);
 	ck_assert_int_eq(rc, pct_vectors[_i].rc);
 	if (rc == 0) {
 		ck_assert_str_eq(out, pct_vectors[_i].out);
@@ -54,13 +54,13 @@ START_TEST(test_query_find_params)
 	size_t len;
 
 	ck_assert_int_eq(cs_http_query_find("a=1&bb=x%2Fy&c", "bb", &v, &len),
-			 0);
+	    0);
 	ck_assert_uint_eq(len, 5);
 	ck_assert_int_eq(strncmp(v, "x%2Fy", len), 0);
 	ck_assert_int_eq(cs_http_query_find("a=1&bb=2&c", "c", &v, &len), 0);
 	ck_assert_uint_eq(len, 0);
 	ck_assert_int_eq(cs_http_query_find("a=1&bb=2", "b", &v, &len),
-			 CS_ENOTFOUND);
+	    CS_ENOTFOUND);
 	ck_assert_int_eq(cs_http_query_find("", "a", &v, &len), CS_ENOTFOUND);
 	ck_assert_int_eq(cs_http_query_find("x=&a=", "a", &v, &len), 0);
 	ck_assert_uint_eq(len, 0);
@@ -86,7 +86,7 @@ START_TEST(test_format_head_adds_fields)
 	ck_assert_ptr_nonnull(head);
 	ck_assert_uint_eq(strlen(head), len);
 	ck_assert_int_eq(strncmp(head, "HTTP/1.1 404 Not Found\r\nDate: ", 30),
-			 0);
+	    0);
 	ck_assert_ptr_nonnull(strstr(head, "\r\nContent-Type: text/plain\r\n"));
 	ck_assert_ptr_nonnull(strstr(head, "\r\nX-A: b\r\n"));
 	ck_assert_ptr_nonnull(strstr(head, "\r\nContent-Length: 12\r\n"));
@@ -105,7 +105,7 @@ END_TEST
 START_TEST(test_headers_check_rejects_splitting)
 {
 	const struct cs_http_header ok[] = {{"Location", "/a?b=c d"},
-					    {"Connection", "Close"}};
+	    {"Connection", "Close"}};
 	const struct cs_http_header crlf[] = {{"X", "a\r\nSet-Cookie: x"}};
 	const struct cs_http_header lf[] = {{"X", "a\nb"}};
 	const struct cs_http_header badname[] = {{"X Y", "a"}};
@@ -130,8 +130,7 @@ START_TEST(test_problem_body_escapes)
 	size_t len;
 	uint8_t *b = cs_http__problem(413, "too \"big\"\n\\", &len);
 
-	ck_assert_str_eq(
-	    (char *)b,
+	ck_assert_str_eq((char *)b,
 	    "{\"type\":\"about:blank\",\"title\":\"Payload Too Large\","
 	    "\"status\":413,\"detail\":\"too \\\"big\\\"\\u000a\\\\\"}");
 	ck_assert_uint_eq(len, strlen((char *)b));
@@ -158,7 +157,7 @@ START_TEST(test_status_text_known_and_not)
 {
 	ck_assert_str_eq(cs_http_status_text(200), "OK");
 	ck_assert_str_eq(cs_http_status_text(431),
-			 "Request Header Fields Too Large");
+	    "Request Header Fields Too Large");
 	ck_assert_str_eq(cs_http_status_text(599), "Unknown");
 	ck_assert_str_eq(cs_http_status_text(42), "Unknown");
 }
@@ -172,7 +171,7 @@ http_suite(void)
 
 	tc = tcase_create("pct_decode");
 	tcase_add_loop_test(tc, test_pct_decode_vectors, 0,
-			    sizeof pct_vectors / sizeof pct_vectors[0]);
+	    sizeof pct_vectors / sizeof pct_vectors[0]);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("query_find");
 	tcase_add_test(tc, test_query_find_params);

@@ -59,7 +59,7 @@ START_TEST(test_index_remove_shrinks_and_drops)
 END_TEST
 
 /* A reference model: keys 0..K-1, a bitmap of ids per key. */
-#define K 500
+#define K   500
 #define IDS 64
 
 START_TEST(test_index_random_against_model)

@@ -57,8 +57,9 @@ START_TEST(test_buf_append_grows_and_terminates)
 
 	cs_buf_init(&b, 1 << 20);
 	for (int i = 0; i < 5000; i++) {
-		ck_assert_int_eq(
-		    cs_buf_append_byte(&b, (uint8_t)('a' + i % 26)), 0);
+		ck_assert_int_eq(cs_buf_append_byte(&b,
+				     (uint8_t)('a' + i % 26)),
+		    0);
 		assert_terminated(&b);
 	}
 	ck_assert_uint_eq(b.len, 5000);
@@ -272,7 +273,7 @@ START_TEST(test_hex_decode_bad_input)
 	ck_assert_int_eq(cs_hex_decode("0g", 2, out, 4, &n), CS_EINVAL);
 	ck_assert_int_eq(cs_hex_decode("0 ", 2, out, 4, &n), CS_EINVAL);
 	ck_assert_int_eq(cs_hex_decode("0011223344", 10, out, 4, &n),
-			 CS_ETOOBIG);
+	    CS_ETOOBIG);
 	ck_assert_uint_eq(n, 77);
 }
 END_TEST
@@ -344,8 +345,8 @@ START_TEST(test_time_random_vs_timegm)
 		tt = (time_t)t;
 		ck_assert_ptr_nonnull(gmtime_r(&tt, &tm));
 		snprintf(ref, sizeof ref, "%04d-%02d-%02dT%02d:%02d:%02dZ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			 tm.tm_hour, tm.tm_min, tm.tm_sec);
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec);
 		cs_time_format(t, mine);
 		ck_assert_str_eq(mine, ref);
 		ck_assert_int_eq(cs_time_parse(mine, &back), 0);
@@ -378,7 +379,7 @@ START_TEST(test_time_parse_forms)
 	int64_t t = 0;
 
 	ck_assert_msg(cs_time_parse(time_forms[_i].text, &t) == 0, "%s",
-		      time_forms[_i].text);
+	    time_forms[_i].text);
 	ck_assert_int_eq(t, time_forms[_i].t);
 }
 END_TEST
@@ -418,7 +419,7 @@ START_TEST(test_time_parse_rejects)
 	int64_t t = 4242;
 
 	ck_assert_msg(cs_time_parse(bad_times[_i], &t) == CS_EINVAL,
-		      "'%s' accepted", bad_times[_i]);
+	    "'%s' accepted", bad_times[_i]);
 	ck_assert_int_eq(t, 4242);
 }
 END_TEST
@@ -448,7 +449,7 @@ START_TEST(test_duration_parse_table)
 	int rc = cs_duration_parse(duration_table[_i].text, &v);
 
 	ck_assert_msg(rc == 0, "'%s': %s", duration_table[_i].text,
-		      cs_errname(rc));
+	    cs_errname(rc));
 	ck_assert_int_eq(v, duration_table[_i].secs);
 }
 END_TEST
@@ -480,7 +481,7 @@ START_TEST(test_duration_parse_rejects)
 	int64_t v = 4242;
 
 	ck_assert_msg(cs_duration_parse(bad_durations[_i], &v) == CS_EINVAL,
-		      "'%s' accepted", bad_durations[_i]);
+	    "'%s' accepted", bad_durations[_i]);
 	ck_assert_int_eq(v, 4242);
 }
 END_TEST
@@ -491,9 +492,17 @@ START_TEST(test_duration_format)
 		int64_t secs;
 		const char *text;
 	} t[] = {
-	    {0, "0s"},      {7, "7s"},         {60, "1m"},     {5400, "90m"},
-	    {3600, "1h"},   {43200, "12h"},    {86400, "1d"},  {2592000, "30d"},
-	    {604800, "7d"}, {86401, "86401s"}, {90000, "25h"},
+	    {0, "0s"},
+	    {7, "7s"},
+	    {60, "1m"},
+	    {5400, "90m"},
+	    {3600, "1h"},
+	    {43200, "12h"},
+	    {86400, "1d"},
+	    {2592000, "30d"},
+	    {604800, "7d"},
+	    {86401, "86401s"},
+	    {90000, "25h"},
 	};
 	char text[24];
 	int64_t back;
@@ -536,20 +545,20 @@ lib_suite(void)
 
 	tc = tcase_create("time");
 	tcase_add_loop_test(tc, test_time_format_vectors, 0,
-			    sizeof time_table / sizeof time_table[0]);
+	    sizeof time_table / sizeof time_table[0]);
 	tcase_add_test(tc, test_time_format_clamps);
 	tcase_add_test(tc, test_time_random_vs_timegm);
 	tcase_add_loop_test(tc, test_time_parse_forms, 0,
-			    sizeof time_forms / sizeof time_forms[0]);
+	    sizeof time_forms / sizeof time_forms[0]);
 	tcase_add_loop_test(tc, test_time_parse_rejects, 0,
-			    sizeof bad_times / sizeof bad_times[0]);
+	    sizeof bad_times / sizeof bad_times[0]);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("duration");
 	tcase_add_loop_test(tc, test_duration_parse_table, 0,
-			    sizeof duration_table / sizeof duration_table[0]);
+	    sizeof duration_table / sizeof duration_table[0]);
 	tcase_add_loop_test(tc, test_duration_parse_rejects, 0,
-			    sizeof bad_durations / sizeof bad_durations[0]);
+	    sizeof bad_durations / sizeof bad_durations[0]);
 	tcase_add_test(tc, test_duration_format);
 	suite_add_tcase(s, tc);
 	return s;

@@ -18,7 +18,7 @@
 #include "tests/lib/cmds.h"
 #include "tests/lib/runner.h"
 
-#define N 3
+#define N    3
 #define MAXN 4
 
 static struct raft_fixture fix;
@@ -134,7 +134,9 @@ doc_entry(int n, uint64_t id, size_t *len)
 	}
 	c.u.doc.ns = CS_NS_NOTIFY;
 	c.u.doc.key = cs_test_bytes(key);
-	c.u.doc.value = cs_test_bytes("\x81\xa4" "sent" "\x01");
+	c.u.doc.value = cs_test_bytes("\x81\xa4"
+				      "sent"
+				      "\x01");
 	return cs_test_encode(&c, len);
 }
 
@@ -196,7 +198,8 @@ START_TEST(test_replica_replicates_to_all)
 		ck_assert_uint_eq(ndocs(i), 10);
 		/* the FSM's index (last_applied + 1 during apply) matches
 		 * raft's own, barriers and configuration entries included */
-		ck_assert_uint_eq(cs_store_applied_index(cs_fsm_store(&fsms[i])),
+		ck_assert_uint_eq(cs_store_applied_index(
+				      cs_fsm_store(&fsms[i])),
 		    last);
 	}
 	assert_same_state(N);
@@ -268,7 +271,7 @@ other_ready(struct raft_fixture *f, void *arg)
 	unsigned l = ready_leader();
 
 	(void)f;
-	return l < nservers && l != not;
+	return l < nservers && l != not ;
 }
 
 /* The leader is cut off before anyone saw the entry: lost leadership,
@@ -284,8 +287,8 @@ START_TEST(test_replica_lost_leadership_retry_applies_once)
 	elect_ready(0);
 	ck_assert_int_eq(propose(0, e, len, &p), 0);
 	partition(0);
-	ck_assert(raft_fixture_step_until_state_is(&fix, 0, RAFT_FOLLOWER,
-	    10000));
+	ck_assert(
+	    raft_fixture_step_until_state_is(&fix, 0, RAFT_FOLLOWER, 10000));
 	ck_assert(raft_fixture_step_until(&fix, prop_done, &p, 10000));
 	ck_assert_int_eq(p.status, CS_ELEADERLOST);
 	ck_assert(raft_fixture_step_until(&fix, other_ready, &old, 10000));
@@ -295,8 +298,8 @@ START_TEST(test_replica_lost_leadership_retry_applies_once)
 	ck_assert_int_eq(retry.status, 0);
 	ck_assert_int_eq(retry.res.rc, 0);
 	heal(0);
-	ck_assert(raft_fixture_step_until_applied(&fix, N, retry.res.index,
-	    10000));
+	ck_assert(
+	    raft_fixture_step_until_applied(&fix, N, retry.res.index, 10000));
 	for (unsigned i = 0; i < N; i++)
 		ck_assert_uint_eq(ndocs(i), 1);
 	assert_same_state(N);
@@ -308,8 +311,7 @@ static bool
 follower_has(struct raft_fixture *f, void *arg)
 {
 	(void)f;
-	return raft_last_index(raft_fixture_get(&fix, 1)) >=
-	       *(raft_index *)arg;
+	return raft_last_index(raft_fixture_get(&fix, 1)) >= *(raft_index *)arg;
 }
 
 /* The entry reached a follower, then the leader was cut off: the new

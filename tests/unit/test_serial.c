@@ -27,16 +27,16 @@ static const struct {
     {"-ff", 0, "-ff"},
     {"-00:FF", 0, "-ff"},
     {"7fffffffffffffffffffffffffffffffffffffff", 0,
-     "7fffffffffffffffffffffffffffffffffffffff"},
+	"7fffffffffffffffffffffffffffffffffffffff"},
     /* 32 bytes: the maximum */
     {"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", 0,
-     "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"},
+	"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"},
     /* leading zeros do not count against the limit */
     {"0000000000000000000000000000000000000000000000000000000000000000000"
      "00000000000000000000000000000000001",
-     0, "1"},
+	0, "1"},
     {"1ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
-     CS_ETOOBIG, NULL},
+	CS_ETOOBIG, NULL},
     {"", CS_EINVAL, NULL},
     {"-", CS_EINVAL, NULL},
     {":", CS_EINVAL, NULL},
@@ -57,8 +57,7 @@ START_TEST(test_parse_vectors)
 	memset(&s, 0xa5, sizeof s);
 	rc = cs_serial_parse(parse_table[_i].in, &s);
 	ck_assert_msg(rc == parse_table[_i].rc, "'%s': %s, want %s",
-		      parse_table[_i].in, cs_errname(rc),
-		      cs_errname(parse_table[_i].rc));
+	    parse_table[_i].in, cs_errname(rc), cs_errname(parse_table[_i].rc));
 	if (rc < 0)
 		return;
 	cs_serial_format(&s, text);
@@ -98,10 +97,10 @@ START_TEST(test_from_bytes_too_long)
 	memset(b, 0x11, sizeof b);
 	ck_assert_int_eq(cs_serial_from_bytes(&s, b, CS_SERIAL_MAX, false), 0);
 	ck_assert_int_eq(cs_serial_from_bytes(&s, b, CS_SERIAL_MAX + 1, false),
-			 CS_ETOOBIG);
+	    CS_ETOOBIG);
 	b[0] = 0; /* 33 bytes with a leading zero are 32 */
 	ck_assert_int_eq(cs_serial_from_bytes(&s, b, CS_SERIAL_MAX + 1, false),
-			 0);
+	    0);
 	ck_assert_uint_eq(s.len, CS_SERIAL_MAX);
 }
 END_TEST
@@ -188,7 +187,7 @@ serial_suite(void)
 
 	tc = tcase_create("parse");
 	tcase_add_loop_test(tc, test_parse_vectors, 0,
-			    sizeof parse_table / sizeof parse_table[0]);
+	    sizeof parse_table / sizeof parse_table[0]);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("from_bytes");
 	tcase_add_test(tc, test_from_bytes_strips_leading_zeros);

@@ -54,7 +54,10 @@ setup(void)
 	cs_test_cmd_init(&c, CS_CMD_DOC_PUT, 300);
 	c.u.doc.ns = CS_NS_ROLE;
 	c.u.doc.key = cs_test_bytes("CN=admin");
-	c.u.doc.value = cs_test_bytes("\x81\xa4" "role" "\xa5" "admin");
+	c.u.doc.value = cs_test_bytes("\x81\xa4"
+				      "role"
+				      "\xa5"
+				      "admin");
 	ck_assert_int_eq(cs_test_apply(st, &c, NULL), 0);
 	c.u.doc.key = cs_test_bytes("CN=auditor");
 	ck_assert_int_eq(cs_test_apply(st, &c, NULL), 0);
@@ -129,8 +132,8 @@ START_TEST(test_snapshot_restored_store_answers_like_the_original)
 	for (uint32_t seq = 1; seq <= 12; seq++) {
 		const struct cs_cert *c0 = cs_store_cert(st, seq);
 
-		ck_assert_uint_eq(
-		    cs_store_get_fp(back, c0->fingerprint)->seq, seq);
+		ck_assert_uint_eq(cs_store_get_fp(back, c0->fingerprint)->seq,
+		    seq);
 	}
 	cs_query_init(&q, 0);
 	q.owner = "lab";
@@ -146,10 +149,11 @@ START_TEST(test_snapshot_restored_store_answers_like_the_original)
 	ck_assert_uint_eq(n, 1);
 	ck_assert_uint_eq(out[0]->seq, 8);
 	ck_assert_uint_eq(cs_store_revoked_count(back), 4);
-	ck_assert_int_eq(
-	    cs_store_get_key(back, cs_store_cert(back, 1)->key_id)->state,
+	ck_assert_int_eq(cs_store_get_key(back, cs_store_cert(back, 1)->key_id)
+			     ->state,
 	    CS_KEY_COMPROMISED);
-	ck_assert_ptr_nonnull(cs_store_doc(back, CS_NS_ROLE, "CN=admin", &vlen));
+	ck_assert_ptr_nonnull(
+	    cs_store_doc(back, CS_NS_ROLE, "CN=admin", &vlen));
 	/* the request-id table survived: a retry still gets its result */
 	ck_assert_ptr_nonnull(cs_cmd_seen(back, replay_id));
 	cs_test_cmd_init(&c, CS_CMD_REVOKE_KEY, 999);
@@ -250,12 +254,12 @@ START_TEST(test_snapshot_decode_rejects_damage)
 	memset(copy + len, 0, 8);
 	expect_reject(copy, len + 8, "8 trailing zero bytes");
 
-#define DAMAGE(off, type, val, what)                                        \
-	do {                                                                \
-		type v_ = (val);                                            \
-		memcpy(copy, bytes, len);                                   \
-		memcpy(copy + (off), &v_, sizeof v_);                       \
-		expect_reject(copy, len, what);                             \
+#define DAMAGE(off, type, val, what)                                           \
+	do {                                                                   \
+		type v_ = (val);                                               \
+		memcpy(copy, bytes, len);                                      \
+		memcpy(copy + (off), &v_, sizeof v_);                          \
+		expect_reject(copy, len, what);                                \
 	} while (0)
 
 	DAMAGE(0, uint8_t, 'X', "bad magic");
@@ -288,8 +292,7 @@ START_TEST(test_snapshot_decode_rejects_damage)
 		    "non-zero record padding");
 	}
 	/* the last audit entry's hash */
-	DAMAGE(len - 1, uint8_t, (uint8_t)(bytes[len - 1] ^ 1),
-	    "audit chain");
+	DAMAGE(len - 1, uint8_t, (uint8_t)(bytes[len - 1] ^ 1), "audit chain");
 	/* the last audit entry's actor */
 	DAMAGE(len - 88 + 16, uint32_t, 999, "audit actor");
 #undef DAMAGE
@@ -426,7 +429,8 @@ snapshot_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_snapshot_round_trip_is_canonical);
-	tcase_add_test(tc, test_snapshot_restored_store_answers_like_the_original);
+	tcase_add_test(tc,
+	    test_snapshot_restored_store_answers_like_the_original);
 	tcase_add_test(tc, test_snapshot_taken_is_stable_while_store_changes);
 	tcase_add_test(tc, test_snapshot_empty_store_round_trip);
 	tcase_add_test(tc, test_snapshot_decode_rejects_damage);

@@ -13,7 +13,7 @@
 #include "tests/lib/cmds.h"
 #include "tests/lib/runner.h"
 
-#define N 60
+#define N   60
 #define NOW 1800000000LL
 #define DAY 86400LL
 
@@ -71,9 +71,10 @@ setup(void)
 		l.email = email;
 		l.not_before = NOW - 400 * DAY;
 		l.not_after = x->not_after;
-		l.serial = (uint64_t)(1000 + i % 31); /* i, i + 31: two issuers */
-		x->der = cs_test_issue(i % 2 ? inter : root, &l, &x->der_len,
-		    NULL);
+		l.serial =
+		    (uint64_t)(1000 + i % 31); /* i, i + 31: two issuers */
+		x->der =
+		    cs_test_issue(i % 2 ? inter : root, &l, &x->der_len, NULL);
 		ck_assert_int_eq(cs_x509_parse_der(x->der, x->der_len, &ci,
 				     NULL),
 		    0);
@@ -189,10 +190,10 @@ brute(const struct cs_query *q, uint32_t *out)
 
 	for (int i = 0; i < N; i++) {
 		const struct model *x = &m[i];
-		int status = x->revoked ? CS_STATUS_REVOKED
-					: (x->not_after < q->now
-						  ? CS_STATUS_EXPIRED
-						  : CS_STATUS_VALID);
+		int status = x->revoked
+				 ? CS_STATUS_REVOKED
+				 : (x->not_after < q->now ? CS_STATUS_EXPIRED
+							  : CS_STATUS_VALID);
 
 		if (q->owner && strcmp(q->owner, x->owner) != 0)
 			continue;
@@ -380,8 +381,7 @@ START_TEST(test_store_expiring_window_in_time_order)
 	ck_assert_uint_eq(got, expect);
 	ck_assert_uint_eq(cs_store_count_expiring(st, NOW, 60 * DAY), expect);
 	/* expired: everything before now that is not revoked */
-	cs_store_expiring(st, INT64_MIN, NOW, INT64_MIN, 0, 5, page, &n,
-	    &more);
+	cs_store_expiring(st, INT64_MIN, NOW, INT64_MIN, 0, 5, page, &n, &more);
 	ck_assert_uint_eq(n, 5);
 	ck_assert(more); /* 9 expired, not revoked */
 	for (size_t i = 0; i < n; i++)

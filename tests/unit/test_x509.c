@@ -152,30 +152,29 @@ strv_add(struct cs_strv *v, const char *s)
 
 static void
 assert_strv(const struct cs_strv *got, const char *const *want,
-	    const char *what)
+    const char *what)
 {
 	size_t n = 0;
 
 	while (want != NULL && want[n] != NULL)
 		n++;
 	ck_assert_msg(got->n == n, "%s: %zu entries, want %zu", what, got->n,
-		      n);
+	    n);
 	for (size_t i = 0; i < n; i++)
 		ck_assert_msg(strcmp(got->v[i], want[i]) == 0,
-			      "%s[%zu]: '%s', want '%s'", what, i, got->v[i],
-			      want[i]);
+		    "%s[%zu]: '%s', want '%s'", what, i, got->v[i], want[i]);
 }
 
 static void
 assert_strv_eq(const struct cs_strv *got, const struct cs_strv *want,
-	       const char *what, const char *who)
+    const char *what, const char *who)
 {
 	ck_assert_msg(got->n == want->n, "%s: %s: %zu entries, openssl %zu",
-		      who, what, got->n, want->n);
+	    who, what, got->n, want->n);
 	for (size_t i = 0; i < got->n; i++)
 		ck_assert_msg(strcmp(got->v[i], want->v[i]) == 0,
-			      "%s: %s[%zu]: '%s', openssl '%s'", who, what, i,
-			      got->v[i], want->v[i]);
+		    "%s: %s[%zu]: '%s', openssl '%s'", who, what, i, got->v[i],
+		    want->v[i]);
 }
 
 /* ---- the openssl CLI as the reference ---- */
@@ -205,7 +204,7 @@ run(const char *cmd)
 	status = pclose(p);
 	ck_assert_ptr_nonnull(out);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		      "'%s' failed: %s", cmd, out);
+	    "'%s' failed: %s", cmd, out);
 	return out;
 }
 
@@ -305,8 +304,7 @@ openssl_view(const uint8_t *der, size_t len, struct ossl *v)
 
 	memset(v, 0, sizeof *v);
 	path = cs_test_write_file(tmp_dir, "cert.der", der, len);
-	snprintf(
-	    cmd, sizeof cmd,
+	snprintf(cmd, sizeof cmd,
 	    "openssl x509 -inform DER -in %s -noout -serial -subject -issuer "
 	    "-startdate -enddate -fingerprint -sha256 -nameopt "
 	    "RFC2253,-esc_msb -dateopt iso_8601 -pubkey -text -certopt "
@@ -317,7 +315,7 @@ openssl_view(const uint8_t *der, size_t len, struct ossl *v)
 	out = run(cmd);
 	if (strstr(out, "-----BEGIN PUBLIC KEY-----") != NULL) {
 		pem_pubkey_id(strstr(out, "-----BEGIN PUBLIC KEY-----"),
-			      v->key_id);
+		    v->key_id);
 		pk = v->key_id;
 	}
 	for (char *l = strtok_r(out, "\n", &save); l != NULL;
@@ -335,10 +333,10 @@ openssl_view(const uint8_t *der, size_t len, struct ossl *v)
 			v->issuer = cs_strdup(l + 7);
 		} else if (strncmp(l, "notBefore=", 10) == 0) {
 			ck_assert_int_eq(cs_time_parse(l + 10, &v->not_before),
-					 0);
+			    0);
 		} else if (strncmp(l, "notAfter=", 9) == 0) {
 			ck_assert_int_eq(cs_time_parse(l + 9, &v->not_after),
-					 0);
+			    0);
 		} else if (strncmp(l, "sha256 Fingerprint=", 19) == 0) {
 			char *o = v->fingerprint;
 
@@ -389,33 +387,31 @@ assert_matches_openssl(const struct cs_cert_info *ci, const char *who)
 	openssl_view(ci->der, ci->der_len, &v);
 	cs_serial_format(&ci->serial, s);
 	ck_assert_msg(strcmp(s, v.serial) == 0, "%s: serial %s, openssl %s",
-		      who, s, v.serial);
+	    who, s, v.serial);
 	ck_assert_msg(strcmp(ci->subject, v.subject) == 0,
-		      "%s: subject\n  '%s'\nopenssl\n  '%s'", who, ci->subject,
-		      v.subject);
+	    "%s: subject\n  '%s'\nopenssl\n  '%s'", who, ci->subject,
+	    v.subject);
 	ck_assert_msg(strcmp(ci->issuer, v.issuer) == 0,
-		      "%s: issuer\n  '%s'\nopenssl\n  '%s'", who, ci->issuer,
-		      v.issuer);
+	    "%s: issuer\n  '%s'\nopenssl\n  '%s'", who, ci->issuer, v.issuer);
 	ck_assert_msg(ci->not_before == v.not_before,
-		      "%s: not_before %lld, openssl %lld", who,
-		      (long long)ci->not_before, (long long)v.not_before);
+	    "%s: not_before %lld, openssl %lld", who, (long long)ci->not_before,
+	    (long long)v.not_before);
 	ck_assert_msg(ci->not_after == v.not_after,
-		      "%s: not_after %lld, openssl %lld", who,
-		      (long long)ci->not_after, (long long)v.not_after);
+	    "%s: not_after %lld, openssl %lld", who, (long long)ci->not_after,
+	    (long long)v.not_after);
 	cs_hex_encode(ci->fingerprint, CS_SHA256_LEN, h);
 	ck_assert_msg(strcmp(h, v.fingerprint) == 0,
-		      "%s: fingerprint %s, openssl %s", who, h, v.fingerprint);
+	    "%s: fingerprint %s, openssl %s", who, h, v.fingerprint);
 	cs_hex_encode(ci->key_id, CS_SHA256_LEN, h);
 	ck_assert_msg(strcmp(h, v.key_id) == 0, "%s: key id %s, openssl %s",
-		      who, h, v.key_id);
+	    who, h, v.key_id);
 	if (ci->key_type == CS_KEY_RSA || ci->key_type == CS_KEY_EC)
 		ck_assert_msg(ci->key_bits == v.key_bits,
-			      "%s: key bits %d, openssl %d", who, ci->key_bits,
-			      v.key_bits);
+		    "%s: key bits %d, openssl %d", who, ci->key_bits,
+		    v.key_bits);
 	if (ci->key_type == CS_KEY_EC)
 		ck_assert_msg(strcmp(ci->curve, v.curve) == 0,
-			      "%s: curve %s, openssl %s", who, ci->curve,
-			      v.curve);
+		    "%s: curve %s, openssl %s", who, ci->curve, v.curve);
 	assert_strv_eq(&ci->sans.dns, &v.sans.dns, "SAN DNS", who);
 	assert_strv_eq(&ci->sans.ip, &v.sans.ip, "SAN IP", who);
 	assert_strv_eq(&ci->sans.uri, &v.sans.uri, "SAN URI", who);
@@ -443,7 +439,7 @@ bundle_setup(void)
 		return;
 	bundle_err[0] = '\0';
 	bundle_rc = cs_x509_parse_bundle((uint8_t *)text, len, 10000, &bundle,
-					 &bundle_n, bundle_err);
+	    &bundle_n, bundle_err);
 	free(text);
 }
 
@@ -463,7 +459,7 @@ START_TEST(test_parse_bundle_ca_certificates_count)
 	size_t want = count_substr(text, "-----BEGIN CERTIFICATE-----");
 
 	ck_assert_msg(bundle_rc == 0, "%s: %s: %s", BUNDLE,
-		      cs_errname(bundle_rc), bundle_err);
+	    cs_errname(bundle_rc), bundle_err);
 	ck_assert_uint_gt(want, 100); /* a real bundle, not a stub */
 	ck_assert_uint_eq(bundle_n, want);
 	free(text);
@@ -493,13 +489,13 @@ START_TEST(test_parse_bundle_ca_certificates_are_cas)
 		const struct cs_cert_info *ci = bundle[i];
 
 		ck_assert_msg(ci->ca, "bundle certificate %zu (%s) is not a CA",
-			      i + 1, ci->subject);
+		    i + 1, ci->subject);
 		ck_assert_uint_gt(ci->der_len, 0);
 		if (strcmp(ci->subject, ci->issuer) == 0)
 			self_issued++;
 		if (ci->has_key_usage)
 			ck_assert_msg(ci->key_usage & CS_KU_KEY_CERT_SIGN,
-				      "%s lacks keyCertSign", ci->subject);
+			    "%s lacks keyCertSign", ci->subject);
 	}
 	ck_assert_uint_eq(self_issued, bundle_n);
 }
@@ -520,11 +516,11 @@ parse_ok(const uint8_t *der, size_t len)
 }
 
 static const char *const full_dns[] = {"www.example.org", "*.example.org",
-				       NULL};
-static const char *const full_ip[] = {
-    "10.1.2.3", "2001:db8::1", "::ffff:192.0.2.1", "fe80::1:0:0:2", NULL};
+    NULL};
+static const char *const full_ip[] = {"10.1.2.3", "2001:db8::1",
+    "::ffff:192.0.2.1", "fe80::1:0:0:2", NULL};
 static const char *const full_uri[] = {"https://example.org/a?b=c",
-				       "spiffe://hospital/ward/7", NULL};
+    "spiffe://hospital/ward/7", NULL};
 static const char *const full_email[] = {"pki@example.org", NULL};
 
 START_TEST(test_parse_der_leaf_every_field)
@@ -548,15 +544,14 @@ START_TEST(test_parse_der_leaf_every_field)
 	    .key_usage = "digitalSignature,keyEncipherment",
 	};
 	static const char *const eku[] = {"serverAuth", "clientAuth",
-					  "1.3.6.1.4.1.99999.7", NULL};
+	    "1.3.6.1.4.1.99999.7", NULL};
 	static const char *const want_ip[] = {"10.1.2.3", "2001:db8::1",
-					      "::ffff:192.0.2.1",
-					      "fe80::1:0:0:2", NULL};
+	    "::ffff:192.0.2.1", "fe80::1:0:0:2", NULL};
 	static const char *const ocsp[] = {"http://ocsp.example.org/", NULL};
 	static const char *const cai[] = {"http://pki.example.org/inter.crt",
-					  NULL};
+	    NULL};
 	static const char *const crl[] = {"http://pki.example.org/inter.crl",
-					  NULL};
+	    NULL};
 	uint8_t want[CS_SHA256_LEN];
 	unsigned char *spki = NULL;
 	struct cs_cert_info *ci;
@@ -572,7 +567,7 @@ START_TEST(test_parse_der_leaf_every_field)
 	ck_assert_str_eq(s, "1234567890abcdef");
 	ck_assert(!ci->serial.neg);
 	ck_assert_str_eq(ci->subject,
-			 "CN=www.example.org,OU=Cardiology,O=Hospital");
+	    "CN=www.example.org,OU=Cardiology,O=Hospital");
 	ck_assert_str_eq(ci->issuer, "CN=Test Intermediate");
 	assert_strv(&ci->sans.dns, full_dns, "dns");
 	assert_strv(&ci->sans.ip, want_ip, "ip");
@@ -594,7 +589,7 @@ START_TEST(test_parse_der_leaf_every_field)
 	ck_assert_int_eq(ci->path_len, -1);
 	ck_assert(ci->has_key_usage);
 	ck_assert_uint_eq(ci->key_usage,
-			  CS_KU_DIGITAL_SIGNATURE | CS_KU_KEY_ENCIPHERMENT);
+	    CS_KU_DIGITAL_SIGNATURE | CS_KU_KEY_ENCIPHERMENT);
 	assert_strv(&ci->eku, eku, "eku");
 	ski = X509_get0_subject_key_id(x);
 	ck_assert_ptr_nonnull(ski);
@@ -653,11 +648,10 @@ START_TEST(test_parse_der_every_key_usage_bit)
 
 	ck_assert(ci->has_key_usage);
 	ck_assert_uint_eq(ci->key_usage,
-			  CS_KU_DIGITAL_SIGNATURE | CS_KU_NON_REPUDIATION |
-			      CS_KU_KEY_ENCIPHERMENT | CS_KU_DATA_ENCIPHERMENT |
-			      CS_KU_KEY_AGREEMENT | CS_KU_KEY_CERT_SIGN |
-			      CS_KU_CRL_SIGN | CS_KU_ENCIPHER_ONLY |
-			      CS_KU_DECIPHER_ONLY);
+	    CS_KU_DIGITAL_SIGNATURE | CS_KU_NON_REPUDIATION |
+		CS_KU_KEY_ENCIPHERMENT | CS_KU_DATA_ENCIPHERMENT |
+		CS_KU_KEY_AGREEMENT | CS_KU_KEY_CERT_SIGN | CS_KU_CRL_SIGN |
+		CS_KU_ENCIPHER_ONLY | CS_KU_DECIPHER_ONLY);
 	cs_cert_info_free(ci);
 	free(der);
 }
@@ -773,7 +767,7 @@ static const struct {
     {"O=A+OU=B,L=C", "CN=leaf,L=C,OU=B+O=A"},
     /* UTF-8 comes out raw (-esc_msb), 2- to 4-byte sequences */
     {"O=Hôpital Süd+OU=Kardiologie,L=Zürich",
-     "CN=leaf,L=Zürich,O=Hôpital Süd+OU=Kardiologie"},
+	"CN=leaf,L=Zürich,O=Hôpital Süd+OU=Kardiologie"},
     {"O=東京病院,OU=😀", "CN=leaf,OU=😀,O=東京病院"},
     /* control characters are escaped as \XX */
     {"O=tab\there", "CN=leaf,O=tab\\09here"},
@@ -917,8 +911,8 @@ sans_with(X509 *x, int type, const void *data, int len, int count)
 		sk_GENERAL_NAME_push(gens, g);
 	}
 	ck_assert_int_eq(X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0,
-					   X509V3_ADD_DEFAULT),
-			 1);
+			     X509V3_ADD_DEFAULT),
+	    1);
 	GENERAL_NAMES_free(gens);
 }
 
@@ -962,8 +956,8 @@ duplicate_san(X509 *x)
 
 	ck_assert_ptr_nonnull(gens);
 	ck_assert_int_eq(X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0,
-					   X509V3_ADD_APPEND),
-			 1);
+			     X509V3_ADD_APPEND),
+	    1);
 	GENERAL_NAMES_free(gens);
 }
 
@@ -976,8 +970,8 @@ set_basic(X509 *x, int ca, long pathlen)
 	bc->pathlen = ASN1_INTEGER_new();
 	ASN1_INTEGER_set(bc->pathlen, pathlen);
 	ck_assert_int_eq(X509_add1_ext_i2d(x, NID_basic_constraints, bc, 1,
-					   X509V3_ADD_REPLACE),
-			 1);
+			     X509V3_ADD_REPLACE),
+	    1);
 	BASIC_CONSTRAINTS_free(bc);
 }
 
@@ -1008,8 +1002,8 @@ long_ski(X509 *x)
 	memset(b, 0xab, sizeof b);
 	ASN1_OCTET_STRING_set(id, b, sizeof b);
 	ck_assert_int_eq(X509_add1_ext_i2d(x, NID_subject_key_identifier, id, 0,
-					   X509V3_ADD_REPLACE),
-			 1);
+			     X509V3_ADD_REPLACE),
+	    1);
 	ASN1_OCTET_STRING_free(id);
 }
 
@@ -1041,11 +1035,10 @@ START_TEST(test_parse_der_crafted_extensions)
 		errmsg[0] = '\0';
 		rc = cs_x509_parse_der(der, len, &out, errmsg);
 		ck_assert_msg(rc == t[k].rc, "case %zu: %s, want %s (%s)", k,
-			      cs_errname(rc), cs_errname(t[k].rc), errmsg);
+		    cs_errname(rc), cs_errname(t[k].rc), errmsg);
 		ck_assert_ptr_eq(out, &untouched);
 		ck_assert_msg(strstr(errmsg, t[k].needle) != NULL,
-			      "case %zu: '%s' lacks '%s'", k, errmsg,
-			      t[k].needle);
+		    "case %zu: '%s' lacks '%s'", k, errmsg, t[k].needle);
 		free(der);
 	}
 }
@@ -1145,8 +1138,8 @@ START_TEST(test_parse_bundle_single_der_and_x509_label)
 	sprintf(p, "%.11sX509 %s", pem, pem + 11);
 	*strstr(p, "-----END ") = '\0';
 	strcat(p, "-----END X509 CERTIFICATE-----\n");
-	ck_assert_int_eq(
-	    cs_x509_parse_bundle((uint8_t *)p, strlen(p), 1, &v, &n, errmsg),
+	ck_assert_int_eq(cs_x509_parse_bundle((uint8_t *)p, strlen(p), 1, &v,
+			     &n, errmsg),
 	    0);
 	ck_assert_uint_eq(n, 1);
 	cs_cert_info_free_all(v, n);
@@ -1167,8 +1160,8 @@ START_TEST(test_der_to_pem_matches_openssl_and_round_trips)
 
 	ck_assert_str_eq(mine, theirs);
 	ck_assert_int_eq(cs_x509_parse_bundle((uint8_t *)mine, strlen(mine), 1,
-					      &v, &n, errmsg),
-			 0);
+			     &v, &n, errmsg),
+	    0);
 	ck_assert_uint_eq(v[0]->der_len, len);
 	ck_assert_mem_eq(v[0]->der, der, len);
 	cs_cert_info_free_all(v, n);
@@ -1194,10 +1187,9 @@ START_TEST(test_der_to_pem_line_lengths)
 			theirs = cs_test_pem(buf, len);
 			ck_assert_str_eq(pem, theirs);
 			free(theirs);
-			ck_assert_int_eq(
-			    cs_base64_decode((uint8_t *)pem + 28,
-						   strlen(pem) - 28 - 26, len,
-						   &back, &back_len, NULL),
+			ck_assert_int_eq(cs_base64_decode((uint8_t *)pem + 28,
+					     strlen(pem) - 28 - 26, len, &back,
+					     &back_len, NULL),
 			    0);
 			ck_assert_uint_eq(back_len, len);
 			ck_assert_mem_eq(back, buf, len);
@@ -1220,16 +1212,16 @@ expect_der_error(const uint8_t *p, size_t n, int want, const char *needle)
 	int rc = cs_x509_parse_der(p, n, &out, errmsg);
 
 	ck_assert_msg(rc == want, "len %zu: %s, want %s (%s)", n,
-		      cs_errname(rc), cs_errname(want), errmsg);
+	    cs_errname(rc), cs_errname(want), errmsg);
 	ck_assert_ptr_eq(out, &untouched_ci);
 	ck_assert_msg(errmsg[0] != '\0', "empty errmsg");
 	ck_assert_msg(needle == NULL || strstr(errmsg, needle) != NULL,
-		      "errmsg '%s' lacks '%s'", errmsg, needle);
+	    "errmsg '%s' lacks '%s'", errmsg, needle);
 }
 
 static void
 expect_bundle_error(const void *p, size_t n, size_t max, int want,
-		    const char *needle)
+    const char *needle)
 {
 	struct cs_cert_info *sentinel[1] = {&untouched_ci};
 	struct cs_cert_info **out = sentinel;
@@ -1238,12 +1230,12 @@ expect_bundle_error(const void *p, size_t n, size_t max, int want,
 	int rc = cs_x509_parse_bundle(p, n, max, &out, &count, errmsg);
 
 	ck_assert_msg(rc == want, "%s, want %s (%s)", cs_errname(rc),
-		      cs_errname(want), errmsg);
+	    cs_errname(want), errmsg);
 	ck_assert_ptr_eq(out, sentinel);
 	ck_assert_uint_eq(count, 4242);
 	ck_assert_msg(errmsg[0] != '\0', "empty errmsg");
 	ck_assert_msg(needle == NULL || strstr(errmsg, needle) != NULL,
-		      "errmsg '%s' lacks '%s'", errmsg, needle);
+	    "errmsg '%s' lacks '%s'", errmsg, needle);
 }
 
 START_TEST(test_parse_der_empty)
@@ -1278,10 +1270,10 @@ START_TEST(test_parse_der_garbage)
 		rnd[i] = (uint8_t)(i * 131 + 17);
 	expect_der_error(rnd, sizeof rnd, CS_EINVAL, "not DER");
 	expect_der_error((const uint8_t *)"hello, world", 12, CS_EINVAL,
-			 "not DER");
+	    "not DER");
 	expect_der_error(junk, sizeof junk - 1, CS_EINVAL, "minimal");
 	expect_der_error((const uint8_t *)"\x30\x80\x00\x00", 4, CS_EINVAL,
-			 "indefinite");
+	    "indefinite");
 	/* Right outer length, broken inside: OpenSSL's reason comes out. */
 	der[4] = 0x31; /* TBSCertificate tag: SET instead of SEQUENCE */
 	expect_der_error(der, len, CS_EINVAL, "bad DER");
@@ -1340,18 +1332,18 @@ START_TEST(test_parse_bundle_pem_without_end)
 	*strstr(pem, "-----END") = '\0';
 	cs_buf_append_str(&b, pem);
 	expect_bundle_error(b.data, b.len, 10, CS_EINVAL,
-			    "block 2 (CERTIFICATE): no END line");
+	    "block 2 (CERTIFICATE): no END line");
 	cs_buf_reset(&b);
 	cs_buf_printf(&b, "%s-----END PRIVATE KEY-----\n", pem);
 	expect_bundle_error(b.data, b.len, 10, CS_EINVAL,
-			    "END line does not match");
+	    "END line does not match");
 	/* the first of two blocks lacks its END */
 	full = cs_test_pem(der, len);
 	cs_buf_reset(&b);
 	cs_buf_printf(&b, "%s%s", pem, full);
 	expect_bundle_error(b.data, b.len, 10, CS_EINVAL,
-			    "block 1 (CERTIFICATE): no END line before the "
-			    "next BEGIN");
+	    "block 1 (CERTIFICATE): no END line before the "
+	    "next BEGIN");
 	cs_buf_close(&b);
 	free(full);
 	free(pem);
@@ -1370,7 +1362,7 @@ START_TEST(test_parse_bundle_pem_corrupt_base64)
 	copy = cs_strdup(pem);
 	copy[body - pem + 10] = '*';
 	expect_bundle_error(copy, strlen(copy), 10, CS_EINVAL,
-			    "block 1 (CERTIFICATE): bad base64: '*'");
+	    "block 1 (CERTIFICATE): bad base64: '*'");
 	free(copy);
 	copy = cs_strdup(pem);
 	copy[body - pem + 5] = '='; /* padding in the middle */
@@ -1418,9 +1410,9 @@ START_TEST(test_parse_bundle_no_certificate_block)
 	static const char text[] = "hello\n-----BEGIN nothing here\n";
 
 	expect_bundle_error(key, strlen(key), 10, CS_EINVAL,
-			    "no CERTIFICATE block");
+	    "no CERTIFICATE block");
 	expect_bundle_error(text, strlen(text), 10, CS_EINVAL,
-			    "no CERTIFICATE block");
+	    "no CERTIFICATE block");
 }
 END_TEST
 
@@ -1491,7 +1483,7 @@ x509_suite(void)
 	tcase_add_checked_fixture(tc, pki_setup, pki_teardown);
 	tcase_add_test(tc, test_parse_bundle_ca_certificates_count);
 	tcase_add_loop_test(tc, test_parse_bundle_ca_certificates_match_openssl,
-			    0, nbundle);
+	    0, nbundle);
 	tcase_add_test(tc, test_parse_bundle_ca_certificates_are_cas);
 	tcase_add_test(tc, test_parse_bundle_pem_mixed_text);
 	tcase_add_test(tc, test_parse_bundle_single_der_and_x509_label);
@@ -1510,9 +1502,9 @@ x509_suite(void)
 	tcase_add_test(tc, test_parse_der_every_key_usage_bit);
 	tcase_add_test(tc, test_parse_der_ca_and_path_length);
 	tcase_add_loop_test(tc, test_parse_der_key_types, 0,
-			    sizeof key_table / sizeof key_table[0]);
+	    sizeof key_table / sizeof key_table[0]);
 	tcase_add_loop_test(tc, test_parse_der_subject_rfc4514, 0,
-			    sizeof name_table / sizeof name_table[0]);
+	    sizeof name_table / sizeof name_table[0]);
 	tcase_add_test(tc, test_parse_der_times_outside_utctime_years);
 	tcase_add_test(tc, test_parse_der_serial_forms);
 	tcase_add_test(tc, test_parse_der_crafted_extensions);
