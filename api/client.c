@@ -48,9 +48,6 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 
-#define container_of(p, type, member)                                          \
-	((type *)(void *)((char *)(p)-offsetof(type, member)))
-
 #define DEFAULT_CONNECT_TIMEOUT_MS 5000
 #define DEFAULT_TIMEOUT_MS         30000
 #define DEFAULT_MAX_HOST_CONNS     4
@@ -195,7 +192,7 @@ on_handle_closed(struct cs_client *c)
 static void
 on_sock_close(uv_handle_t *h)
 {
-	struct sock *s = container_of(h, struct sock, poll);
+	struct sock *s = cs_container_of(h, struct sock, poll);
 	struct cs_client *c = s->c;
 
 	free(s);
@@ -205,13 +202,13 @@ on_sock_close(uv_handle_t *h)
 static void
 on_timer_close(uv_handle_t *h)
 {
-	on_handle_closed(container_of(h, struct cs_client, timer));
+	on_handle_closed(cs_container_of(h, struct cs_client, timer));
 }
 
 static void
 on_deadline_close(uv_handle_t *h)
 {
-	on_handle_closed(container_of(h, struct cs_client, deadline));
+	on_handle_closed(cs_container_of(h, struct cs_client, deadline));
 }
 
 /* Stops watching s; uv_close() stops the poll at once, so libcurl may
@@ -416,7 +413,7 @@ arm_deadline(struct cs_client *c)
 static void
 on_deadline(uv_timer_t *t)
 {
-	struct cs_client *c = container_of(t, struct cs_client, deadline);
+	struct cs_client *c = cs_container_of(t, struct cs_client, deadline);
 	struct xlist done = {NULL, NULL};
 	struct cs_client__xfer *x;
 	uint64_t now = now_ms();
@@ -444,7 +441,7 @@ on_deadline(uv_timer_t *t)
 static void
 on_poll(uv_poll_t *p, int status, int events)
 {
-	struct sock *s = container_of(p, struct sock, poll);
+	struct sock *s = cs_container_of(p, struct sock, poll);
 	struct cs_client *c = s->c;
 	int flags = 0;
 	int running;
@@ -469,7 +466,7 @@ on_poll(uv_poll_t *p, int status, int events)
 static void
 on_timer(uv_timer_t *t)
 {
-	struct cs_client *c = container_of(t, struct cs_client, timer);
+	struct cs_client *c = cs_container_of(t, struct cs_client, timer);
 	int running;
 	CURLMcode mc;
 

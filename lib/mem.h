@@ -11,6 +11,12 @@
 
 #include <stddef.h>
 
+/* The struct that embeds *p as its member (libuv and raft hand callbacks
+ * a pointer to the embedded handle or request). Through void *: the
+ * member is at a fixed offset of a properly aligned struct. */
+#define cs_container_of(p, type, member)                                       \
+	((type *)(void *)((char *)(p)-offsetof(type, member)))
+
 void *cs_malloc(size_t n);
 void *cs_calloc(size_t nmemb, size_t size);
 void *cs_realloc(void *p, size_t n);

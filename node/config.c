@@ -105,21 +105,19 @@ set_value(const struct key *k, struct cs_config *c, const char *v, char *errmsg)
 
 	switch (k->type) {
 	case V_ADDR:
-		if (v[0] != '\0' && !valid_addr(v)) {
+	case V_URL:
+	case V_STR:
+		if (k->type == V_ADDR && v[0] != '\0' && !valid_addr(v)) {
 			cs_errmsg_printf(errmsg,
 			    "%s: \"%s\" is not an IPv4 address:port", k->name,
 			    v);
 			return CS_EINVAL;
 		}
-		/* fall through */
-	case V_URL:
 		if (k->type == V_URL && v[0] != '\0' && !valid_url(v)) {
 			cs_errmsg_printf(errmsg,
 			    "%s: \"%s\" is not an http(s):// URL", k->name, v);
 			return CS_EINVAL;
 		}
-		/* fall through */
-	case V_STR:
 		if (strlen(v) >= k->size) {
 			cs_errmsg_printf(errmsg, "%s: value too long (max %zu)",
 			    k->name, k->size - 1);

@@ -11,9 +11,6 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 
-#define container_of(p, type, member)                                          \
-	((type *)((char *)(p)-offsetof(type, member)))
-
 struct cs_replica {
 	struct raft *raft;
 	struct cs_fsm *fsm;
@@ -114,7 +111,7 @@ status_of(const struct cs_replica *r, int raft_status)
 static void
 on_elect_barrier(struct raft_barrier *b, int status)
 {
-	struct cs_replica *r = container_of(b, struct cs_replica, elect);
+	struct cs_replica *r = cs_container_of(b, struct cs_replica, elect);
 
 	r->barrier_inflight = false;
 	if (r->closing || status != 0)
@@ -175,7 +172,7 @@ cs_replica_check(struct cs_replica *r)
 static void
 on_monitor(uv_prepare_t *h)
 {
-	cs_replica_check(container_of(h, struct cs_replica, monitor));
+	cs_replica_check(cs_container_of(h, struct cs_replica, monitor));
 }
 
 static void
@@ -215,7 +212,8 @@ on_raft_closed(struct raft *raft)
 static void
 on_close_timer(uv_timer_t *t)
 {
-	struct cs_replica *r = container_of(t, struct cs_replica, close_timer);
+	struct cs_replica *r =
+	    cs_container_of(t, struct cs_replica, close_timer);
 
 	/* a fresh loop turn: never inside a raft callback */
 	raft_close(r->raft, on_raft_closed);
@@ -404,7 +402,7 @@ can_serve(const struct cs_replica *r)
 static void
 on_applied(struct raft_apply *a, int status, void *result)
 {
-	struct cs_propose *req = container_of(a, struct cs_propose, apply);
+	struct cs_propose *req = cs_container_of(a, struct cs_propose, apply);
 	struct cs_result res;
 
 	if (status == 0) {
@@ -445,7 +443,7 @@ cs_replica_propose(struct cs_replica *r, struct cs_propose *req,
 static void
 on_barrier(struct raft_barrier *b, int status)
 {
-	struct cs_barrier *req = container_of(b, struct cs_barrier, barrier);
+	struct cs_barrier *req = cs_container_of(b, struct cs_barrier, barrier);
 
 	req->cb(req, status_of(req->r, status));
 }
@@ -470,7 +468,7 @@ cs_replica_barrier(struct cs_replica *r, struct cs_barrier *req,
 static void
 on_change(struct raft_change *c, int status)
 {
-	struct cs_change *req = container_of(c, struct cs_change, change);
+	struct cs_change *req = cs_container_of(c, struct cs_change, change);
 	struct cs_replica *r = req->r;
 	int rv;
 
@@ -525,7 +523,8 @@ cs_replica_remove(struct cs_replica *r, struct cs_change *req, uint64_t id,
 static void
 on_transfer(struct raft_transfer *t)
 {
-	struct cs_transfer *req = container_of(t, struct cs_transfer, transfer);
+	struct cs_transfer *req =
+	    cs_container_of(t, struct cs_transfer, transfer);
 	struct cs_replica *r = req->r;
 	int status = 0;
 

@@ -37,9 +37,7 @@
 
 #include "api/client.h"
 #include "lib/error.h"
-
-#define container_of(p, type, member)                                          \
-	((type *)(void *)((char *)(p)-offsetof(type, member)))
+#include "lib/mem.h"
 
 /* ---- the environment: PKI and servers (runner process) ---- */
 
@@ -1137,7 +1135,7 @@ on_chain_next(struct cs_client_req *req, int status)
 static void
 on_chain(struct cs_client_req *req, int status)
 {
-	struct chain *ch = container_of(req, struct chain, req);
+	struct chain *ch = cs_container_of(req, struct chain, req);
 
 	ch->steps++;
 	if (ch->steps == 1) {
