@@ -22,6 +22,7 @@ struct cs_replica {
 	/* the monitor's view */
 	int state;
 	bool ready;
+	bool ready_told; /* hooks.leader_ready called for this term */
 	bool barrier_inflight;
 	uint64_t barrier_term;
 	struct raft_barrier elect; /* the post-election barrier */
@@ -122,8 +123,7 @@ on_elect_barrier(struct raft_barrier *b, int status)
 		cs_log(CS_LOG_INFO, "raft leader-ready id=%llu term=%llu",
 		    (unsigned long long)r->raft->id,
 		    (unsigned long long)r->barrier_term);
-		if (r->hooks.leader_ready != NULL)
-			r->hooks.leader_ready(r, r->hooks.data);
+		/* the hook runs from the monitor, outside raft's callbacks */
 	}
 }
 
@@ -140,6 +140,7 @@ cs_replica_check(struct cs_replica *r)
 
 		r->state = state;
 		r->ready = false;
+		r->ready_told = false;
 		cs_log(CS_LOG_INFO,
 		    "raft state id=%llu from=%s to=%s term=%llu",
 		    (unsigned long long)r->raft->id, cs_replica_state_name(old),
@@ -156,6 +157,11 @@ cs_replica_check(struct cs_replica *r)
 				r->hooks.unavailable(r, r->hooks.data);
 			return;
 		}
+	}
+	if (r->ready && !r->ready_told) {
+		r->ready_told = true;
+		if (r->hooks.leader_ready != NULL)
+			r->hooks.leader_ready(r, r->hooks.data);
 	}
 	/* A new leader proves its term with a barrier before serving
 	 * (0.15 appends no entry on election). Retried while it fails. */
@@ -624,6 +630,35 @@ cs_replica_members(const struct cs_replica *r, struct cs_replica_member *out,
 		out[i].role = c->servers[i].role;
 	}
 	return c->n;
+}
+
+int
+cs_replica_reachable(const struct cs_replica *r, uint64_t id)
+{
+	struct raft *raft = r->raft;
+
+	if (id == raft->id)
+		return 1;
+	if (raft->state == RAFT_LEADER) {
+		for (unsigned i = 0; i < raft->configuration.n; i++) {
+			if (raft->configuration.servers[i].id == id)
+				return raft->leader_state.progress[i]
+					       .recent_recv
+					   ? 1
+					   : 0;
+		}
+		return -1;
+	}
+	if (raft->state == RAFT_FOLLOWER &&
+	    raft->follower_state.current_leader.id == id) {
+		raft_time now = raft->io->time(raft->io);
+
+		return now - raft->election_timer_start <
+			       raft->election_timeout
+			   ? 1
+			   : 0;
+	}
+	return -1;
 }
 
 struct cs_fsm *

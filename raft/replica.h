@@ -231,6 +231,10 @@ uint64_t cs_replica_last_index(const struct cs_replica *r);
 /* The current configuration; returns the count (fills at most max). */
 size_t cs_replica_members(const struct cs_replica *r,
     struct cs_replica_member *out, size_t max);
+/* Whether this node hears from member id: 1 yes, 0 no, -1 unknown. A
+ * leader knows for every member (a reply within the election timeout);
+ * a follower knows only for the leader. */
+int cs_replica_reachable(const struct cs_replica *r, uint64_t id);
 struct cs_fsm *cs_replica_fsm(struct cs_replica *r);
 const char *cs_replica_errmsg(const struct cs_replica *r);
 

@@ -1,0 +1,252 @@
+/*
+ * api_int.h - what the files of the API share (api/-private: cs_api__
+ * prefix for cross-file functions).
+ *
+ * A request's life, in the API's terms:
+ *
+ *   http server -> dispatch: listener, route, authentication, role
+ *        |
+ *        +-- public or read route ----------------------> handler -> answer
+ *        +-- ?consistency=leader read, on the leader ---> barrier -> handler
+ *        +-- write route, on the ready leader ---------> handler -> propose
+ *        |                                                  |
+ *        |                      committed: render <---------+
+ *        |                      leadership lost: retry -----+
+ *        +-- write or consistent read elsewhere ----> forward to the leader
+ *                                                          |
+ *                         answered: relay  <---------------+
+ *                         503 not-leader / transport: retry (same id)
+ *
+ *   retry: wait a little (the retry list), then dispatch again, until
+ *   the request's deadline; then 503 with Retry-After.
+ *
+ * Every answer goes through cs_api__respond() (json.c), which adds the
+ * X-Certstore-Index, X-Certstore-Node and X-Request-Id headers and
+ * releases what the request holds.
+ */
+#ifndef CS_API_INT_H
+#define CS_API_INT_H
+
+#include <http_parser.h>
+#include <jansson.h>
+#include <openssl/x509.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "api/api.h"
+#include "api/client.h"
+#include "api/http.h"
+#include "cert/cmd.h"
+#include "cert/store.h"
+#include "raft/replica.h"
+
+enum cs_listener {
+	CS_LISTENER_API = 0,
+	CS_LISTENER_PUBLIC = 1,
+	CS_LISTENER_HTTP = 2,
+	CS_LISTENER__MAX
+};
+
+/* Roles, as bits: a route lists the roles that may call it. */
+enum {
+	CS_ROLE_AUDITOR = 1u << 0,
+	CS_ROLE_ENROLLER = 1u << 1,
+	CS_ROLE_OPERATOR = 1u << 2,
+	CS_ROLE_ADMIN = 1u << 3
+};
+#define CS_ROLES_READ (CS_ROLE_ADMIN | CS_ROLE_OPERATOR | CS_ROLE_AUDITOR)
+#define CS_ROLES_WRITE (CS_ROLE_ADMIN | CS_ROLE_OPERATOR)
+const char *cs_api__role_name(unsigned role);
+int cs_api__role_parse(const char *name, unsigned *out);
+
+/* Who a certificate says someone is. Reference-counted: a request holds
+ * its identities until it is answered. */
+struct cs_identity {
+	unsigned refs;
+	uint8_t fp[32];     /* SHA-256 of the certificate */
+	char *subject;      /* RFC 4514 */
+	char **sans;        /* SAN values (DNS, IP, URI, e-mail) */
+	size_t nsans;
+	bool node;          /* chains to the cluster CA */
+	char *der_b64;      /* the certificate, for forwarding */
+	uint64_t last_used; /* for the cache */
+};
+
+struct cs_api_req;
+typedef void (*cs_api_handler)(struct cs_api_req *r);
+
+enum {
+	CS_ROUTE_WRITE = 1u << 0,  /* on the leader only (else forwarded) */
+	CS_ROUTE_READ = 1u << 1,   /* honours ?consistency=leader */
+	CS_ROUTE_PUBLIC = 1u << 2, /* no client certificate needed */
+};
+
+struct cs_route {
+	enum http_method method;
+	const char *pattern;   /* "/v1/certs/{}/revoke": {} takes a segment */
+	unsigned roles;        /* who may call it (ignored when PUBLIC) */
+	unsigned listeners;    /* bit per enum cs_listener */
+	unsigned flags;
+	cs_api_handler handler;
+};
+
+#define CS_ROUTE_MAX_PARAMS 4
+
+struct cs_api_req {
+	struct cs_api *api;
+	struct cs_http_req *http;
+	enum cs_listener listener;
+	const struct cs_route *route;
+	const char *params[CS_ROUTE_MAX_PARAMS]; /* the {} segments */
+	struct cs_identity *peer;   /* the TLS peer, NULL if none */
+	struct cs_identity *client; /* whom the request acts for */
+	unsigned roles;
+	bool forwarded;        /* came from a node on behalf of a client */
+	bool consistent;       /* ?consistency=leader */
+	uint8_t request_id[CS_REQUEST_ID_LEN];
+	char request_id_hex[2 * CS_REQUEST_ID_LEN + 1];
+	uint64_t deadline;     /* uv_now() ms */
+	unsigned attempts;
+	/* the operation in flight */
+	void *op;              /* a raft operation in flight (write.c) */
+	struct cs_client_req fwd;
+	void (*done)(struct cs_api_req *r, const struct cs_result *res);
+	void (*change_done)(struct cs_api_req *r, int status);
+	void *hctx;            /* the handler's, in the request's arena */
+	/* the retry list and the list of pending requests */
+	struct cs_api_req *next_wait;
+	uint64_t wake_at;
+	struct cs_api_req *prev_pending, *next_pending;
+};
+
+#define CS_API_IDENTITY_CACHE 256
+
+struct cs_api {
+	uv_loop_t *loop;
+	struct cs_replica *replica;
+	struct cs_api_config cfg; /* strings below are copies */
+	char *strings;            /* where the config strings live */
+	struct cs_api_member *members;
+	struct cs_http_server *servers[CS_LISTENER__MAX];
+	SSL_CTX *ssl_api, *ssl_public;
+	X509_STORE *cluster_store; /* to tell nodes from clients */
+	struct cs_client *client;  /* node-to-node */
+	uv_timer_t retry_timer;
+	struct cs_api_req *waiting; /* the retry list, by wake_at */
+	struct cs_api_req *pending; /* every request not answered yet */
+	struct cs_identity *ids[CS_API_IDENTITY_CACHE];
+	uint64_t id_clock;
+	bool closing;
+	int closes_left;
+	cs_api_close_cb close_cb;
+	void *close_data;
+	struct member_op *member_op; /* an initial member being written */
+	unsigned works;              /* uv_queue_work jobs in flight */
+};
+
+/* ---- auth.c ---- */
+
+/* The identity of a certificate (cached by fingerprint); a new
+ * reference, or NULL when it cannot be read. */
+struct cs_identity *cs_api__identity(struct cs_api *api, X509 *cert);
+/* The identity of a forwarded client certificate (base64 DER). */
+struct cs_identity *cs_api__identity_b64(struct cs_api *api,
+    const char *b64);
+void cs_api__identity_unref(struct cs_identity *id);
+/* The roles of an identity: role bindings in the store (by "fp:<hex>",
+ * subject, "san:<value>"), and admin for the configured first admin. */
+unsigned cs_api__roles(struct cs_api *api, const struct cs_identity *id);
+void cs_api__identities_free(struct cs_api *api);
+int cs_api__cluster_store_load(struct cs_api *api, char *errmsg);
+
+/* ---- router.c ---- */
+
+/* The route for method and path on listener, its {} segments in
+ * params. Returns it, or NULL with *status 404 (no such path) or 405 (no
+ * such method for that path). */
+const struct cs_route *cs_api__route(struct cs_api_req *r,
+    enum http_method method, const char *path, int *status);
+
+/* ---- json.c: answering ---- */
+
+/* Answers with status and body (taken; may be NULL), adding the common
+ * headers; extra headers (borrowed) may be NULL. Releases the request. */
+void cs_api__respond(struct cs_api_req *r, int status, const char *ctype,
+    void *body, size_t len, const struct cs_http_header *extra,
+    size_t nextra);
+void cs_api__respond_json(struct cs_api_req *r, int status, json_t *body);
+/* application/problem+json: type is a short slug ("not-found"),
+ * detail printf-style. */
+void cs_api__problem(struct cs_api_req *r, int status, const char *type,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* 503 with Retry-After, for "try again shortly". */
+void cs_api__unavailable(struct cs_api_req *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The answer to a business result code from apply. */
+void cs_api__problem_rc(struct cs_api_req *r, int rc, const char *what);
+
+/* A certificate as the API shows it (DESIGN.md section 8). */
+json_t *cs_api__cert_json(const struct cs_cert *c, int64_t now, bool pem);
+/* The request body as JSON (an object), or NULL after answering 400. An
+ * empty body gives an empty object. */
+json_t *cs_api__body_json(struct cs_api_req *r);
+/* Parses a lower-case or upper-case 64-hex fingerprint. */
+int cs_api__parse_fp(const char *s, uint8_t fp[32]);
+
+/* ---- write.c: the write path ---- */
+
+void cs_api__dispatch(struct cs_api_req *r);
+/* Proposes a command built by the handler (from r's request id and
+ * client) and calls done() on the leader with the result once it is
+ * committed. Leadership lost on the way: the request is retried. */
+void cs_api__propose(struct cs_api_req *r, const struct cs_cmd *cmd,
+    void (*done)(struct cs_api_req *r, const struct cs_result *res));
+/* A fresh random request id. */
+void cs_api__new_request_id(uint8_t id[CS_REQUEST_ID_LEN]);
+/* Starts a command struct for r: type, request id, actor, time. */
+void cs_api__cmd_init(struct cs_api_req *r, struct cs_cmd *cmd,
+    enum cs_cmd_type type);
+/* Waits and dispatches again (same request id), or answers 503 once the
+ * deadline passed. */
+void cs_api__retry(struct cs_api_req *r, const char *why);
+/* The store, now. */
+struct cs_store *cs_api__store(const struct cs_api *api);
+/* Wall-clock time, seconds. */
+int64_t cs_api__now(void);
+/* Removes r from the pending list (before it is answered). */
+void cs_api__pending_remove(struct cs_api_req *r);
+/* The API URL of member id (member document, else the configuration),
+ * or NULL. */
+const char *cs_api__member_url(struct cs_api *api, uint64_t id, char *buf,
+    size_t size);
+
+/* ---- the route handlers ---- */
+
+void cs_api__get_cluster(struct cs_api_req *r);
+void cs_api__post_member(struct cs_api_req *r);
+void cs_api__delete_member(struct cs_api_req *r);
+void cs_api__post_transfer(struct cs_api_req *r);
+void cs_api__get_healthz(struct cs_api_req *r);
+void cs_api__get_readyz(struct cs_api_req *r);
+void cs_api__get_state_hash(struct cs_api_req *r);
+void cs_api__post_certs(struct cs_api_req *r);
+void cs_api__get_cert(struct cs_api_req *r);
+void cs_api__post_revoke(struct cs_api_req *r);
+/* The initial members' documents, proposed once by a new leader. */
+void cs_api__write_members(struct cs_api *api);
+/* At close: raft operations not waited for any more. */
+void cs_api__orphan_ops(struct cs_api *api);
+/* Membership changes and transfers on the leader; done(r, status) with
+ * 0 or a CS_E* (CS_ELEADERLOST, CS_ETIMEDOUT, ...). A request that goes
+ * away first orphans the operation. */
+typedef void (*cs_api_change_cb)(struct cs_api_req *r, int status);
+void cs_api__join(struct cs_api_req *r, uint64_t id, const char *address,
+    cs_api_change_cb done);
+void cs_api__remove(struct cs_api_req *r, uint64_t id, cs_api_change_cb done);
+void cs_api__transfer(struct cs_api_req *r, uint64_t id,
+    cs_api_change_cb done);
+/* Called when a threadpool job of the API ends (api->works--). */
+void cs_api__work_done(struct cs_api *api);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * router.c - the route table: method + path pattern -> handler, who may
+ * call it, on which listeners, and how it replicates.
+ *
+ * Patterns are literal segments and {} for one segment of any text
+ * (captured raw: fingerprints and ids need no decoding). A path that
+ * matches a pattern with another method gets 405, no match at all 404.
+ */
+#include <string.h>
+
+#include "api/api_int.h"
+
+#define API (1u << CS_LISTENER_API)
+#define ALL (API | 1u << CS_LISTENER_PUBLIC | 1u << CS_LISTENER_HTTP)
+
+static const struct cs_route routes[] = {
+    {HTTP_GET, "/healthz", 0, ALL, CS_ROUTE_PUBLIC, cs_api__get_healthz},
+    {HTTP_GET, "/readyz", 0, ALL, CS_ROUTE_PUBLIC, cs_api__get_readyz},
+    {HTTP_GET, "/v1/cluster", CS_ROLES_READ, API, CS_ROUTE_READ,
+	cs_api__get_cluster},
+    {HTTP_GET, "/v1/cluster/state-hash", CS_ROLE_ADMIN | CS_ROLE_AUDITOR,
+	API, CS_ROUTE_READ, cs_api__get_state_hash},
+    {HTTP_POST, "/v1/cluster/members", CS_ROLE_ADMIN, API, CS_ROUTE_WRITE,
+	cs_api__post_member},
+    {HTTP_DELETE, "/v1/cluster/members/{}", CS_ROLE_ADMIN, API,
+	CS_ROUTE_WRITE, cs_api__delete_member},
+    {HTTP_POST, "/v1/cluster/transfer", CS_ROLE_ADMIN, API, CS_ROUTE_WRITE,
+	cs_api__post_transfer},
+    {HTTP_POST, "/v1/certs", CS_ROLES_WRITE, API, CS_ROUTE_WRITE,
+	cs_api__post_certs},
+    {HTTP_GET, "/v1/certs/{}", CS_ROLES_READ, API, CS_ROUTE_READ,
+	cs_api__get_cert},
+    {HTTP_POST, "/v1/certs/{}/revoke", CS_ROLES_WRITE, API, CS_ROUTE_WRITE,
+	cs_api__post_revoke},
+};
+
+/* Matches path against pattern, filling params. */
+static bool
+match(const char *pattern, const char *path, const char **params,
+    struct cs_api_req *r)
+{
+	const char *p = pattern, *q = path;
+	size_t np = 0;
+
+	while (*p != '\0' && *q != '\0') {
+		if (p[0] == '{' && p[1] == '}') {
+			const char *end = strchr(q, '/');
+			size_t len = end != NULL ? (size_t)(end - q) : strlen(q);
+
+			if (len == 0 || np == CS_ROUTE_MAX_PARAMS)
+				return false;
+			if (params != NULL)
+				params[np] =
+				    cs_http_req_strndup(r->http, q, len);
+			np++;
+			p += 2;
+			q += len;
+			continue;
+		}
+		if (*p != *q)
+			return false;
+		p++;
+		q++;
+	}
+	return *p == '\0' && *q == '\0';
+}
+
+const struct cs_route *
+cs_api__route(struct cs_api_req *r, enum http_method method, const char *path,
+    int *status)
+{
+	bool path_known = false;
+	/* HEAD is GET without the body (the server drops it) */
+	enum http_method m = method == HTTP_HEAD ? HTTP_GET : method;
+
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		const struct cs_route *rt = &routes[i];
+
+		if (!(rt->listeners & (1u << r->listener)))
+			continue;
+		if (!match(rt->pattern, path, NULL, r))
+			continue;
+		path_known = true;
+		if (rt->method != m)
+			continue;
+		match(rt->pattern, path, r->params, r);
+		return rt;
+	}
+	*status = path_known ? 405 : 404;
+	return NULL;
+}

@@ -1,0 +1,265 @@
+#!/bin/bash
+# A local certstore cluster on 127.0.0.1, for people and for tests.
+#
+#   deploy/cluster.sh up [N]     N = 3 (default) or 5 nodes
+#   deploy/cluster.sh status     the cluster as each node sees it
+#   deploy/cluster.sh down       stop the nodes (by PID), keep the data
+#   deploy/cluster.sh clean      down, then remove the cluster's directory
+#
+# `up` installs what is missing (deploy/setup.sh, as root), builds
+# certstored if needed, makes a throwaway PKI (a cluster CA for node
+# certificates, a client CA, an admin client certificate), starts the
+# nodes with data under $CS_VAR (default ./var), waits until they have a
+# ready leader, and writes $CS_VAR/cluster.env:
+#   NODE<i>_API NODE<i>_HTTP NODE<i>_PUBLIC NODE<i>_RAFT NODE<i>_PID
+#   NODE<i>_DATA NODE<i>_CONF NODE<i>_LOG CLUSTER_SIZE CLUSTER_CACERT
+#   CLIENT_CA CLIENT_CA_KEY ADMIN_CERT ADMIN_KEY CERTSTORED
+# Extra settings for every node's config can be given in CS_EXTRA_CONF
+# (lines appended to each certstored.conf).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+VAR=${CS_VAR:-$top/var}
+ENV_FILE=$VAR/cluster.env
+BUILD=${CS_BUILD:-$top/build}
+
+die() { echo "cluster: $*" >&2; exit 1; }
+
+ensure_built() {
+	if [ -n "${CERTSTORED:-}" ] && [ -x "$CERTSTORED" ]; then
+		return
+	fi
+	CERTSTORED=$BUILD/certstored
+	if [ -x "$CERTSTORED" ] && [ -z "${CS_REBUILD:-}" ]; then
+		# rebuild quietly when sources changed
+		make -s -C "$BUILD" certstored >/dev/null 2>&1 || true
+		return
+	fi
+	if [ "$(id -u)" -eq 0 ]; then
+		"$top/deploy/setup.sh" >/dev/null
+	fi
+	[ -x "$top/configure" ] || (cd "$top" && ./autogen.sh >/dev/null 2>&1)
+	mkdir -p "$BUILD"
+	if [ ! -f "$BUILD/Makefile" ]; then
+		(cd "$BUILD" && "$top/configure" >/dev/null) ||
+		    die "configure failed (run deploy/setup.sh as root)"
+	fi
+	make -s -C "$BUILD" -j2 certstored >/dev/null ||
+	    die "build failed: make -C $BUILD certstored"
+}
+
+# A free TCP port on 127.0.0.1 that no other port chosen here uses.
+declare -A taken=()
+free_port() {
+	local p
+	for _ in $(seq 200); do
+		p=$((20000 + RANDOM % 20000))
+		[ -z "${taken[$p]:-}" ] || continue
+		if ! ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then
+			taken[$p]=1
+			echo "$p"
+			return
+		fi
+	done
+	die "no free port found"
+}
+
+make_pki() {
+	local pki=$VAR/pki n=$1
+	mkdir -p "$pki"
+	chmod 700 "$pki"
+	cd "$pki"
+	# two CAs: nodes (cluster) and clients; EC P-256, ten years
+	for ca in cluster client; do
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+		    -nodes -keyout "$ca-ca.key" -out "$ca-ca.pem" -days 3650 \
+		    -subj "/O=certstore local/CN=certstore local $ca CA" \
+		    -addext "basicConstraints=critical,CA:TRUE" \
+		    -addext "keyUsage=critical,keyCertSign,cRLSign" \
+		    2>/dev/null
+	done
+	for i in $(seq "$n"); do
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		    -keyout "node$i.key" -out "node$i.csr" \
+		    -subj "/O=certstore local/CN=certstore node $i" 2>/dev/null
+		openssl x509 -req -in "node$i.csr" -CA cluster-ca.pem \
+		    -CAkey cluster-ca.key -CAcreateserial -days 825 \
+		    -out "node$i.pem" -extfile <(printf '%s\n' \
+		    "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+		    "extendedKeyUsage=serverAuth,clientAuth" \
+		    "keyUsage=critical,digitalSignature") 2>/dev/null
+		rm -f "node$i.csr"
+	done
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout admin.key -out admin.csr -subj "/CN=certstore-admin" \
+	    2>/dev/null
+	openssl x509 -req -in admin.csr -CA client-ca.pem -CAkey client-ca.key \
+	    -CAcreateserial -days 825 -out admin.pem -extfile <(printf '%s\n' \
+	    "extendedKeyUsage=clientAuth" \
+	    "keyUsage=critical,digitalSignature") 2>/dev/null
+	rm -f admin.csr
+	chmod 600 ./*.key
+	cd - >/dev/null
+}
+
+wait_ready() {
+	local n=$1 deadline=$((SECONDS + ${CS_WAIT:-60})) ready
+	while [ $SECONDS -lt $deadline ]; do
+		ready=0
+		for i in $(seq "$n"); do
+			local pid_var="NODE${i}_PID" api_var="NODE${i}_API"
+			kill -0 "${!pid_var}" 2>/dev/null ||
+			    die "node $i exited: see ${VAR}/node$i/certstored.log"
+			if curl -sf --max-time 2 \
+			    --cacert "$VAR/pki/cluster-ca.pem" \
+			    --cert "$VAR/pki/admin.pem" --key "$VAR/pki/admin.key" \
+			    "${!api_var}/readyz" >/dev/null 2>&1; then
+				ready=$((ready + 1))
+			fi
+		done
+		[ "$ready" -eq "$n" ] && return 0
+		sleep 0.2
+	done
+	die "the cluster did not become ready in ${CS_WAIT:-60}s"
+}
+
+up() {
+	local n=${1:-3}
+	[ "$n" = 3 ] || [ "$n" = 5 ] || [ "$n" = 1 ] || die "N must be 3 or 5"
+	if [ -f "$ENV_FILE" ]; then
+		# shellcheck disable=SC1090
+		. "$ENV_FILE"
+		if kill -0 "${NODE1_PID:-0}" 2>/dev/null; then
+			die "a cluster already runs from $VAR (deploy/cluster.sh down)"
+		fi
+	fi
+	command -v openssl >/dev/null && command -v curl >/dev/null ||
+	    die "openssl and curl are needed (deploy/setup.sh)"
+	ensure_built
+	rm -rf "$VAR"
+	mkdir -p "$VAR"
+	make_pki "$n"
+	local members="" i
+	declare -A api raft http pub
+	for i in $(seq "$n"); do
+		api[$i]=$(free_port)
+		raft[$i]=$(free_port)
+		http[$i]=$(free_port)
+		pub[$i]=$(free_port)
+		members+="member $i 127.0.0.1:${raft[$i]} https://127.0.0.1:${api[$i]} site-$(( (i - 1) % 2 == 0 ? 1 : 2 )) http://127.0.0.1:${http[$i]} https://127.0.0.1:${pub[$i]}"$'\n'
+	done
+	{
+		echo "# written by deploy/cluster.sh up $n"
+		echo "CLUSTER_SIZE=$n"
+		echo "CS_VAR=$VAR"
+		echo "CERTSTORED=$CERTSTORED"
+		echo "CLUSTER_CACERT=$VAR/pki/cluster-ca.pem"
+		echo "CLIENT_CA=$VAR/pki/client-ca.pem"
+		echo "CLIENT_CA_KEY=$VAR/pki/client-ca.key"
+		echo "ADMIN_CERT=$VAR/pki/admin.pem"
+		echo "ADMIN_KEY=$VAR/pki/admin.key"
+	} >"$ENV_FILE"
+	for i in $(seq "$n"); do
+		local d=$VAR/node$i
+		mkdir -p "$d/data"
+		cat >"$d/certstored.conf" <<EOF
+# node $i of a local cluster (deploy/cluster.sh)
+node-id $i
+raft-address 127.0.0.1:${raft[$i]}
+data-dir $d/data
+api-listen 127.0.0.1:${api[$i]}
+public-listen 127.0.0.1:${pub[$i]}
+http-listen 127.0.0.1:${http[$i]}
+tls-cert $VAR/pki/node$i.pem
+tls-key $VAR/pki/node$i.key
+client-ca $VAR/pki/client-ca.pem
+cluster-ca $VAR/pki/cluster-ca.pem
+admin-identity "CN=certstore-admin"
+segment-size 1048576
+$members${CS_EXTRA_CONF:-}
+EOF
+		"$CERTSTORED" -n -f "$d/certstored.conf" >/dev/null ||
+		    { down >/dev/null; die "node $i: bad configuration"; }
+		"$CERTSTORED" -f "$d/certstored.conf" >"$d/certstored.log" 2>&1 &
+		{
+			echo "NODE${i}_PID=$!"
+			echo "NODE${i}_API=https://127.0.0.1:${api[$i]}"
+			echo "NODE${i}_HTTP=http://127.0.0.1:${http[$i]}"
+			echo "NODE${i}_PUBLIC=https://127.0.0.1:${pub[$i]}"
+			echo "NODE${i}_RAFT=127.0.0.1:${raft[$i]}"
+			echo "NODE${i}_DATA=$d/data"
+			echo "NODE${i}_CONF=$d/certstored.conf"
+			echo "NODE${i}_LOG=$d/certstored.log"
+		} >>"$ENV_FILE"
+	done
+	# shellcheck disable=SC1090
+	. "$ENV_FILE"
+	# a cluster that does not come up is not left running
+	if ! (wait_ready "$n"); then
+		down >/dev/null
+		exit 1
+	fi
+	echo "cluster: $n nodes ready; settings in $ENV_FILE"
+	status
+}
+
+down() {
+	[ -f "$ENV_FILE" ] || { echo "cluster: nothing to stop"; return 0; }
+	# shellcheck disable=SC1090
+	. "$ENV_FILE"
+	local pids=() i
+	for i in $(seq "$CLUSTER_SIZE"); do
+		local v="NODE${i}_PID"
+		if kill -0 "${!v}" 2>/dev/null; then
+			kill -TERM "${!v}" 2>/dev/null || true
+			pids+=("${!v}")
+		fi
+	done
+	for _ in $(seq 100); do
+		local alive=0 p
+		for p in "${pids[@]}"; do
+			kill -0 "$p" 2>/dev/null && alive=1
+		done
+		[ $alive -eq 0 ] && break
+		sleep 0.1
+	done
+	for p in "${pids[@]}"; do
+		kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null || true
+	done
+	echo "cluster: stopped ${#pids[@]} node(s)"
+}
+
+status() {
+	[ -f "$ENV_FILE" ] || die "no cluster (deploy/cluster.sh up)"
+	# shellcheck disable=SC1090
+	. "$ENV_FILE"
+	local i
+	printf '%-5s %-7s %-10s %-7s %-6s %-8s %s\n' NODE PID STATE LEADER TERM APPLIED API
+	for i in $(seq "$CLUSTER_SIZE"); do
+		local pv="NODE${i}_PID" av="NODE${i}_API" out
+		if ! kill -0 "${!pv}" 2>/dev/null; then
+			printf '%-5s %-7s %s\n' "$i" "${!pv}" "down"
+			continue
+		fi
+		out=$(curl -s --max-time 3 --cacert "$CLUSTER_CACERT" \
+		    --cert "$ADMIN_CERT" --key "$ADMIN_KEY" \
+		    "${!av}/v1/cluster" 2>/dev/null || true)
+		if [ -z "$out" ]; then
+			printf '%-5s %-7s %s\n' "$i" "${!pv}" "no answer"
+			continue
+		fi
+		printf '%-5s %-7s %-10s %-7s %-6s %-8s %s\n' "$i" "${!pv}" \
+		    "$(echo "$out" | jq -r .state)" \
+		    "$(echo "$out" | jq -r .leader_id)" \
+		    "$(echo "$out" | jq -r .term)" \
+		    "$(echo "$out" | jq -r .applied_index)" "${!av}"
+	done
+}
+
+case "${1:-}" in
+up) shift; up "$@" ;;
+down) down ;;
+status) status ;;
+clean) down; rm -rf "$VAR" ;;
+*) echo "usage: deploy/cluster.sh up [3|5] | status | down | clean" >&2; exit 2 ;;
+esac
