@@ -72,11 +72,13 @@ forbidden(struct cs_api_req *r)
 
 	for (unsigned bit = 1; bit <= CS_ROLE_ADMIN; bit <<= 1) {
 		if (r->roles & bit)
-			snprintf(have + strlen(have), sizeof have - strlen(have),
-			    "%s%s", have[0] ? "," : "", cs_api__role_name(bit));
+			snprintf(have + strlen(have),
+			    sizeof have - strlen(have), "%s%s",
+			    have[0] ? "," : "", cs_api__role_name(bit));
 		if (r->route->roles & bit)
-			snprintf(need + strlen(need), sizeof need - strlen(need),
-			    "%s%s", need[0] ? "," : "", cs_api__role_name(bit));
+			snprintf(need + strlen(need),
+			    sizeof need - strlen(need), "%s%s",
+			    need[0] ? "," : "", cs_api__role_name(bit));
 	}
 	if (r->roles == 0)
 		cs_api__problem(r, 403, "no-role",
@@ -260,7 +262,8 @@ make_contexts(struct cs_api *api, SSL_CTX **ssl_api, SSL_CTX **ssl_public,
 		goto fail;
 	if (strcmp(api->cfg.cluster_ca, api->cfg.client_ca) != 0 &&
 	    (SSL_CTX_load_verify_locations(a, api->cfg.cluster_ca, NULL) != 1 ||
-		SSL_add_file_cert_subjects_to_stack(SSL_CTX_get_client_CA_list(a),
+		SSL_add_file_cert_subjects_to_stack(SSL_CTX_get_client_CA_list(
+							a),
 		    api->cfg.cluster_ca) != 1)) {
 		cs_errmsg_printf(errmsg, "cluster CA %s: cannot load",
 		    api->cfg.cluster_ca);
@@ -421,9 +424,8 @@ int
 cs_api_new(uv_loop_t *loop, struct cs_replica *r,
     const struct cs_api_config *cfg, struct cs_api **out, char *errmsg)
 {
-	struct cs_api *api = cs_calloc(1, sizeof *api +
-					      CS_LISTENER__MAX *
-						  sizeof(struct listener));
+	struct cs_api *api = cs_calloc(1,
+	    sizeof *api + CS_LISTENER__MAX * sizeof(struct listener));
 	struct cs_client_config cc;
 	int rc;
 

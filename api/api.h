@@ -55,8 +55,8 @@ struct cs_api_config {
 	const char *tls_cert;
 	const char *tls_key;
 	const char *client_ca;
-	const char *cluster_ca;     /* NULL or "": client_ca */
-	const char *admin_identity; /* "" or NULL: none */
+	const char *cluster_ca;              /* NULL or "": client_ca */
+	const char *admin_identity;          /* "" or NULL: none */
 	const struct cs_api_member *members; /* the initial members */
 	size_t nmembers;
 	unsigned write_timeout_ms;

@@ -55,7 +55,7 @@ enum {
 	CS_ROLE_OPERATOR = 1u << 2,
 	CS_ROLE_ADMIN = 1u << 3
 };
-#define CS_ROLES_READ (CS_ROLE_ADMIN | CS_ROLE_OPERATOR | CS_ROLE_AUDITOR)
+#define CS_ROLES_READ  (CS_ROLE_ADMIN | CS_ROLE_OPERATOR | CS_ROLE_AUDITOR)
 #define CS_ROLES_WRITE (CS_ROLE_ADMIN | CS_ROLE_OPERATOR)
 const char *cs_api__role_name(unsigned role);
 int cs_api__role_parse(const char *name, unsigned *out);
@@ -64,9 +64,9 @@ int cs_api__role_parse(const char *name, unsigned *out);
  * its identities until it is answered. */
 struct cs_identity {
 	unsigned refs;
-	uint8_t fp[32];     /* SHA-256 of the certificate */
-	char *subject;      /* RFC 4514 */
-	char **sans;        /* SAN values (DNS, IP, URI, e-mail) */
+	uint8_t fp[32]; /* SHA-256 of the certificate */
+	char *subject;  /* RFC 4514 */
+	char **sans;    /* SAN values (DNS, IP, URI, e-mail) */
 	size_t nsans;
 	bool node;          /* chains to the cluster CA */
 	char *der_b64;      /* the certificate, for forwarding */
@@ -84,9 +84,9 @@ enum {
 
 struct cs_route {
 	enum http_method method;
-	const char *pattern;   /* "/v1/certs/{}/revoke": {} takes a segment */
-	unsigned roles;        /* who may call it (ignored when PUBLIC) */
-	unsigned listeners;    /* bit per enum cs_listener */
+	const char *pattern; /* "/v1/certs/{}/revoke": {} takes a segment */
+	unsigned roles;      /* who may call it (ignored when PUBLIC) */
+	unsigned listeners;  /* bit per enum cs_listener */
 	unsigned flags;
 	cs_api_handler handler;
 };
@@ -102,18 +102,18 @@ struct cs_api_req {
 	struct cs_identity *peer;   /* the TLS peer, NULL if none */
 	struct cs_identity *client; /* whom the request acts for */
 	unsigned roles;
-	bool forwarded;        /* came from a node on behalf of a client */
-	bool consistent;       /* ?consistency=leader */
+	bool forwarded;  /* came from a node on behalf of a client */
+	bool consistent; /* ?consistency=leader */
 	uint8_t request_id[CS_REQUEST_ID_LEN];
 	char request_id_hex[2 * CS_REQUEST_ID_LEN + 1];
-	uint64_t deadline;     /* uv_now() ms */
+	uint64_t deadline; /* uv_now() ms */
 	unsigned attempts;
 	/* the operation in flight */
-	void *op;              /* a raft operation in flight (write.c) */
+	void *op; /* a raft operation in flight (write.c) */
 	struct cs_client_req fwd;
 	void (*done)(struct cs_api_req *r, const struct cs_result *res);
 	void (*change_done)(struct cs_api_req *r, int status);
-	void *hctx;            /* the handler's, in the request's arena */
+	void *hctx; /* the handler's, in the request's arena */
 	/* the retry list and the list of pending requests */
 	struct cs_api_req *next_wait;
 	uint64_t wake_at;
@@ -151,8 +151,7 @@ struct cs_api {
  * reference, or NULL when it cannot be read. */
 struct cs_identity *cs_api__identity(struct cs_api *api, X509 *cert);
 /* The identity of a forwarded client certificate (base64 DER). */
-struct cs_identity *cs_api__identity_b64(struct cs_api *api,
-    const char *b64);
+struct cs_identity *cs_api__identity_b64(struct cs_api *api, const char *b64);
 void cs_api__identity_unref(struct cs_identity *id);
 /* The roles of an identity: role bindings in the store (by "fp:<hex>",
  * subject, "san:<value>"), and admin for the configured first admin. */
@@ -173,8 +172,7 @@ const struct cs_route *cs_api__route(struct cs_api_req *r,
 /* Answers with status and body (taken; may be NULL), adding the common
  * headers; extra headers (borrowed) may be NULL. Releases the request. */
 void cs_api__respond(struct cs_api_req *r, int status, const char *ctype,
-    void *body, size_t len, const struct cs_http_header *extra,
-    size_t nextra);
+    void *body, size_t len, const struct cs_http_header *extra, size_t nextra);
 void cs_api__respond_json(struct cs_api_req *r, int status, json_t *body);
 /* application/problem+json: type is a short slug ("not-found"),
  * detail printf-style. */
@@ -244,8 +242,7 @@ typedef void (*cs_api_change_cb)(struct cs_api_req *r, int status);
 void cs_api__join(struct cs_api_req *r, uint64_t id, const char *address,
     cs_api_change_cb done);
 void cs_api__remove(struct cs_api_req *r, uint64_t id, cs_api_change_cb done);
-void cs_api__transfer(struct cs_api_req *r, uint64_t id,
-    cs_api_change_cb done);
+void cs_api__transfer(struct cs_api_req *r, uint64_t id, cs_api_change_cb done);
 /* Called when a threadpool job of the API ends (api->works--). */
 void cs_api__work_done(struct cs_api *api);
 

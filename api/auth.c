@@ -64,10 +64,10 @@ cs_api__role_parse(const char *name, unsigned *out)
 int
 cs_api__cluster_store_load(struct cs_api *api, char *errmsg)
 {
-	const char *file = api->cfg.cluster_ca != NULL &&
-				   api->cfg.cluster_ca[0] != '\0'
-			       ? api->cfg.cluster_ca
-			       : api->cfg.client_ca;
+	const char *file =
+	    api->cfg.cluster_ca != NULL && api->cfg.cluster_ca[0] != '\0'
+		? api->cfg.cluster_ca
+		: api->cfg.client_ca;
 	X509_STORE *st = X509_STORE_new();
 
 	if (st == NULL || X509_STORE_load_file(st, file) != 1) {
@@ -213,8 +213,8 @@ cs_api__identity_b64(struct cs_api *api, const char *b64)
 	struct cs_identity *id;
 
 	(void)api;
-	if (cs_base64_decode((const uint8_t *)b64, strlen(b64),
-		CS_X509_MAX_DER, &der, &len, NULL) < 0)
+	if (cs_base64_decode((const uint8_t *)b64, strlen(b64), CS_X509_MAX_DER,
+		&der, &len, NULL) < 0)
 		return NULL;
 	/* a forwarded client is never a node: it acts for itself only */
 	id = identity_from_der(der, len);

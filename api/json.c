@@ -14,8 +14,8 @@
 #include "lib/text.h"
 
 void
-cs_api__respond(struct cs_api_req *r, int status, const char *ctype,
-    void *body, size_t len, const struct cs_http_header *extra, size_t nextra)
+cs_api__respond(struct cs_api_req *r, int status, const char *ctype, void *body,
+    size_t len, const struct cs_http_header *extra, size_t nextra)
 {
 	struct cs_http_header h[16];
 	size_t n = 0;
@@ -30,8 +30,8 @@ cs_api__respond(struct cs_api_req *r, int status, const char *ctype,
 	h[n++] = (struct cs_http_header){"X-Certstore-Index", index};
 	h[n++] = (struct cs_http_header){"X-Certstore-Node", node};
 	if (r->request_id_hex[0] != '\0')
-		h[n++] = (struct cs_http_header){"X-Request-Id",
-		    r->request_id_hex};
+		h[n++] =
+		    (struct cs_http_header){"X-Request-Id", r->request_id_hex};
 	for (size_t i = 0; i < nextra && n < sizeof h / sizeof h[0]; i++)
 		h[n++] = extra[i];
 	cs_api__pending_remove(r);
@@ -88,8 +88,8 @@ vproblem(struct cs_api_req *r, int status, const char *type,
 	len = strlen(text);
 	copy = cs_memdup(text, len + 1);
 	free(text);
-	cs_api__respond(r, status, "application/problem+json", copy, len,
-	    extra, nextra);
+	cs_api__respond(r, status, "application/problem+json", copy, len, extra,
+	    nextra);
 }
 
 void
@@ -133,8 +133,7 @@ cs_api__problem_rc(struct cs_api_req *r, int rc, const char *what)
 		cs_api__problem(r, 400, "invalid", "%s: invalid", what);
 		return;
 	case CS_EPERM:
-		cs_api__problem(r, 403, "forbidden", "%s: not permitted",
-		    what);
+		cs_api__problem(r, 403, "forbidden", "%s: not permitted", what);
 		return;
 	case CS_ETOOBIG:
 		cs_api__problem(r, 413, "too-big", "%s: too big", what);
@@ -199,10 +198,10 @@ cs_api__cert_json(const struct cs_cert *c, int64_t now, bool pem)
 	    cs_key_type_name((enum cs_key_type)c->key_type), "key_bits",
 	    (int)c->key_bits, "ca", c->ca != 0, "status",
 	    cs_status_name(cs_cert_status_at(c, now)), "revocation", rev,
-	    "source", cs_source_name((enum cs_cert_source)c->source),
-	    "profile", profile[0] != '\0' ? json_string(profile) : json_null(),
-	    "owner", owner[0] != '\0' ? json_string(owner) : json_null(),
-	    "tags", list_json(c, CS_LIST_TAGS), "created_index",
+	    "source", cs_source_name((enum cs_cert_source)c->source), "profile",
+	    profile[0] != '\0' ? json_string(profile) : json_null(), "owner",
+	    owner[0] != '\0' ? json_string(owner) : json_null(), "tags",
+	    list_json(c, CS_LIST_TAGS), "created_index",
 	    (json_int_t)c->created_index, "updated_index",
 	    (json_int_t)c->updated_index);
 	if (o != NULL && pem) {
@@ -231,8 +230,8 @@ cs_api__body_json(struct cs_api_req *r)
 	o = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &err);
 	if (o == NULL) {
 		cs_api__problem(r, 400, "bad-json",
-		    "request body: %s (line %d, column %d)", err.text,
-		    err.line, err.column);
+		    "request body: %s (line %d, column %d)", err.text, err.line,
+		    err.column);
 		return NULL;
 	}
 	if (!json_is_object(o)) {

@@ -18,12 +18,12 @@ static const struct cs_route routes[] = {
     {HTTP_GET, "/readyz", 0, ALL, CS_ROUTE_PUBLIC, cs_api__get_readyz},
     {HTTP_GET, "/v1/cluster", CS_ROLES_READ, API, CS_ROUTE_READ,
 	cs_api__get_cluster},
-    {HTTP_GET, "/v1/cluster/state-hash", CS_ROLE_ADMIN | CS_ROLE_AUDITOR,
-	API, CS_ROUTE_READ, cs_api__get_state_hash},
+    {HTTP_GET, "/v1/cluster/state-hash", CS_ROLE_ADMIN | CS_ROLE_AUDITOR, API,
+	CS_ROUTE_READ, cs_api__get_state_hash},
     {HTTP_POST, "/v1/cluster/members", CS_ROLE_ADMIN, API, CS_ROUTE_WRITE,
 	cs_api__post_member},
-    {HTTP_DELETE, "/v1/cluster/members/{}", CS_ROLE_ADMIN, API,
-	CS_ROUTE_WRITE, cs_api__delete_member},
+    {HTTP_DELETE, "/v1/cluster/members/{}", CS_ROLE_ADMIN, API, CS_ROUTE_WRITE,
+	cs_api__delete_member},
     {HTTP_POST, "/v1/cluster/transfer", CS_ROLE_ADMIN, API, CS_ROUTE_WRITE,
 	cs_api__post_transfer},
     {HTTP_POST, "/v1/certs", CS_ROLES_WRITE, API, CS_ROUTE_WRITE,
@@ -45,7 +45,8 @@ match(const char *pattern, const char *path, const char **params,
 	while (*p != '\0' && *q != '\0') {
 		if (p[0] == '{' && p[1] == '}') {
 			const char *end = strchr(q, '/');
-			size_t len = end != NULL ? (size_t)(end - q) : strlen(q);
+			size_t len =
+			    end != NULL ? (size_t)(end - q) : strlen(q);
 
 			if (len == 0 || np == CS_ROUTE_MAX_PARAMS)
 				return false;

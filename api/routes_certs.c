@@ -103,12 +103,11 @@ import_body(struct cs_api_req *r, struct cs_cmd *cmd, size_t *len,
 		}
 		v = json_string_value(json_object_get(o, "owner"));
 		if (v != NULL)
-			cmd->u.import.owner = (struct cs_bytes){
-			    (const uint8_t *)v, strlen(v)};
+			cmd->u.import.owner =
+			    (struct cs_bytes){(const uint8_t *)v, strlen(v)};
 		tags = json_object_get(o, "tags");
-		for (size_t i = 0; json_is_array(tags) &&
-				   i < json_array_size(tags);
-		     i++) {
+		for (size_t i = 0;
+		     json_is_array(tags) && i < json_array_size(tags); i++) {
 			json_t *t = json_array_get(tags, i);
 
 			if (!json_is_string(t) ||
@@ -121,8 +120,8 @@ import_body(struct cs_api_req *r, struct cs_cmd *cmd, size_t *len,
 				return NULL;
 			}
 			cmd->u.import.tags[cmd->u.import.ntags++] =
-			    (struct cs_bytes){
-				(const uint8_t *)json_string_value(t),
+			    (struct cs_bytes){(const uint8_t *)
+						  json_string_value(t),
 				json_string_length(t)};
 		}
 		*len = json_string_length(pem);
@@ -140,8 +139,8 @@ import_body(struct cs_api_req *r, struct cs_cmd *cmd, size_t *len,
 		return NULL;
 	}
 	if (cs_http_req_query_param(r->http, "owner", &v) == 0)
-		cmd->u.import.owner = (struct cs_bytes){(const uint8_t *)v,
-		    strlen(v)};
+		cmd->u.import.owner =
+		    (struct cs_bytes){(const uint8_t *)v, strlen(v)};
 	if (cs_http_req_query_param(r->http, "tags", &v) == 0 &&
 	    split_tags(r, v, cmd) < 0) {
 		cs_api__problem(r, 400, "invalid",
@@ -249,7 +248,8 @@ on_revoked(struct cs_api_req *r, const struct cs_result *res)
 		cs_api__problem(r, 500, "internal", "revoked but not found");
 		return;
 	}
-	cs_api__respond_json(r, 200, cs_api__cert_json(c, cs_api__now(), false));
+	cs_api__respond_json(r, 200,
+	    cs_api__cert_json(c, cs_api__now(), false));
 }
 
 void
@@ -271,9 +271,9 @@ cs_api__post_revoke(struct cs_api_req *r)
 	if (o == NULL)
 		return;
 	v = json_object_get(o, "reason");
-	if (v != NULL && (!json_is_string(v) ||
-			     cs_reason_parse(json_string_value(v), &reason) <
-				 0)) {
+	if (v != NULL &&
+	    (!json_is_string(v) ||
+		cs_reason_parse(json_string_value(v), &reason) < 0)) {
 		json_decref(o);
 		cs_api__problem(r, 400, "bad-reason",
 		    "reason: one of unspecified, keyCompromise, cACompromise, "
@@ -283,9 +283,9 @@ cs_api__post_revoke(struct cs_api_req *r)
 		return;
 	}
 	v = json_object_get(o, "invalidity_date");
-	if (v != NULL && (!json_is_string(v) ||
-			     cs_time_parse(json_string_value(v), &invalidity) <
-				 0)) {
+	if (v != NULL &&
+	    (!json_is_string(v) ||
+		cs_time_parse(json_string_value(v), &invalidity) < 0)) {
 		json_decref(o);
 		cs_api__problem(r, 400, "bad-time",
 		    "invalidity_date: an RFC 3339 time");

@@ -109,18 +109,28 @@ cs_api__get_cluster(struct cs_api_req *r)
 	uint64_t leader = cs_replica_leader(rep);
 	json_t *members = json_array();
 
+	struct cs_fsm *f = cs_replica_fsm(rep);
+	json_t *fsm;
+
 	for (size_t i = 0; i < n && i < 16; i++)
 		json_array_append_new(members, member_json(api, &m[i], leader));
+	/* this node's own snapshot activity (drills check catch-up by it) */
+	fsm = json_pack("{s:I, s:I, s:I, s:I}", "snapshots",
+	    (json_int_t)f->snapshots, "restores", (json_int_t)f->restores,
+	    "snapshot_take_max_us", (json_int_t)f->snapshot_take_max_us,
+	    "certificates",
+	    (json_int_t)cs_store_cert_count(cs_api__store(api)));
 	cs_api__respond_json(r, 200,
-	    json_pack("{s:I, s:s, s:o, s:I, s:s, s:b, s:I, s:I, s:o}",
+	    json_pack("{s:I, s:s, s:o, s:I, s:s, s:b, s:I, s:I, s:o, s:o}",
 		"node_id", (json_int_t)api->cfg.node_id, "site", api->cfg.site,
-		"leader_id", leader != 0 ? json_integer((json_int_t)leader)
-					 : json_null(),
+		"leader_id",
+		leader != 0 ? json_integer((json_int_t)leader) : json_null(),
 		"term", (json_int_t)cs_replica_term(rep), "state",
 		cs_replica_state_name(cs_replica_state(rep)), "ready",
 		cs_replica_ready(rep), "applied_index",
 		(json_int_t)cs_replica_applied_index(rep), "commit_index",
-		(json_int_t)cs_replica_commit_index(rep), "members", members));
+		(json_int_t)cs_replica_commit_index(rep), "members", members,
+		"fsm", fsm));
 }
 
 /* ---- the state hash, off the loop ---- */
@@ -206,8 +216,9 @@ valid_address(const char *s)
 static bool
 valid_url(const char *s)
 {
-	return s != NULL && (strncmp(s, "https://", 8) == 0 ||
-				strncmp(s, "http://", 7) == 0) &&
+	return s != NULL &&
+	       (strncmp(s, "https://", 8) == 0 ||
+		   strncmp(s, "http://", 7) == 0) &&
 	       strlen(s) < 512;
 }
 

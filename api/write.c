@@ -71,8 +71,8 @@ cs_api__cmd_init(struct cs_api_req *r, struct cs_cmd *cmd,
 	memset(cmd, 0, sizeof *cmd);
 	cmd->type = type;
 	memcpy(cmd->request_id, r->request_id, CS_REQUEST_ID_LEN);
-	cmd->actor.p = (const uint8_t *)(r->client != NULL ? r->client->subject
-							   : "");
+	cmd->actor.p =
+	    (const uint8_t *)(r->client != NULL ? r->client->subject : "");
 	cmd->actor.len = strlen((const char *)cmd->actor.p);
 	cmd->time = cs_api__now();
 }
@@ -123,7 +123,8 @@ cs_api__retry(struct cs_api_req *r, const char *why)
 		return;
 	}
 	if (now >= r->deadline) {
-		cs_log(CS_LOG_WARN, "write gave-up req=%s attempts=%u why=\"%s\"",
+		cs_log(CS_LOG_WARN,
+		    "write gave-up req=%s attempts=%u why=\"%s\"",
 		    r->request_id_hex, r->attempts, why);
 		cs_api__unavailable(r, "%s; gave up after %u ms", why,
 		    api->cfg.write_timeout_ms);
@@ -294,7 +295,8 @@ start_change(struct cs_api_req *r, int kind, uint64_t id, const char *address,
 	r->op = op;
 	if (kind == 0) {
 		op->u.change.data = op;
-		rc = cs_replica_join(rep, &op->u.change, id, address, on_changed);
+		rc = cs_replica_join(rep, &op->u.change, id, address,
+		    on_changed);
 	} else if (kind == 1) {
 		op->u.change.data = op;
 		rc = cs_replica_remove(rep, &op->u.change, id, on_changed);
@@ -396,8 +398,8 @@ on_forwarded(struct cs_client_req *f, int status)
 			    cs_http_req_strndup(r->http, v, strlen(v))};
 	}
 	if (r->request_id_hex[0] != '\0')
-		h[n++] = (struct cs_http_header){"X-Request-Id",
-		    r->request_id_hex};
+		h[n++] =
+		    (struct cs_http_header){"X-Request-Id", r->request_id_hex};
 	status = f->http_status;
 	body = cs_client_req_steal_body(f, &len);
 	cs_client_req_reset(f);
@@ -513,8 +515,8 @@ cs_api__dispatch(struct cs_api_req *r)
 	if (r->forwarded) {
 		/* never forwarded twice: the sender retries with the leader
 		 * it learns next */
-		static const struct cs_http_header h = {
-		    "X-Certstore-Not-Leader", "1"};
+		static const struct cs_http_header h =
+		    {"X-Certstore-Not-Leader", "1"};
 		char detail[160];
 		char *body;
 
@@ -545,8 +547,7 @@ struct member_op {
 };
 
 static void
-on_member_written(struct cs_propose *p, int status,
-    const struct cs_result *res)
+on_member_written(struct cs_propose *p, int status, const struct cs_result *res)
 {
 	struct member_op *op = cs_container_of(p, struct member_op, propose);
 	struct cs_api *api = op->api;
@@ -608,7 +609,8 @@ cs_api__write_members(struct cs_api *api)
 			cmd.u.doc.value.len = val.len;
 			if (cs_cmd_encode(&cmd, &entry) == 0 &&
 			    cs_replica_propose(api->replica, &op->propose,
-				entry.data, entry.len, on_member_written) == 0) {
+				entry.data, entry.len,
+				on_member_written) == 0) {
 				api->member_op = op;
 				op = NULL;
 			}

@@ -16,7 +16,7 @@
 #include "lib/mem.h"
 #include "raft/replica.h"
 
-#define CONFIG_MAX (1u << 20)
+#define CONFIG_MAX       (1u << 20)
 #define TRANSFER_WAIT_MS 3000
 
 struct cs_node {

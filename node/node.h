@@ -26,8 +26,7 @@ int cs_node_run(const struct cs_config *cfg, const char *config_path);
 
 /* Reads and parses a configuration file (capped at 1 MiB). errmsg is
  * "FILE: line N: ..." on error. */
-int cs_node_read_config(const char *path, struct cs_config *out,
-    char *errmsg);
+int cs_node_read_config(const char *path, struct cs_config *out, char *errmsg);
 
 /* Checks what a configuration names on disk: the TLS files load and match,
  * the data directory can be created. Used by certstored -n. */

@@ -10,6 +10,7 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "raft/transport.h"
 
 struct cs_replica {
 	struct raft *raft;
@@ -31,7 +32,7 @@ struct cs_replica {
 	uv_loop_t *loop;
 	struct raft raft_own;
 	struct raft_io io;
-	struct raft_uv_transport transport;
+	struct cs_transport transport;
 	struct cs_fsm fsm_own;
 	struct raft_tracer tracer;
 	uv_prepare_t monitor;
@@ -210,7 +211,7 @@ on_raft_closed(struct raft *raft)
 
 	/* now, and only now, raft_uv and the transport may go */
 	raft_uv_close(&r->io);
-	raft_uv_tcp_close(&r->transport);
+	cs_transport_close(&r->transport);
 	uv_close((uv_handle_t *)&r->monitor, on_handle_closed);
 	uv_close((uv_handle_t *)&r->close_timer, on_handle_closed);
 }
@@ -305,20 +306,19 @@ cs_replica_new(uv_loop_t *loop, const struct cs_replica_config *cfg,
 	r->tracer.emit = on_trace;
 	r->tracer.enabled = cfg->trace;
 
-	rv = raft_uv_tcp_init(&r->transport, loop);
+	rv = cs_transport_init(&r->transport, loop, cfg->address);
 	if (rv != 0) {
-		cs_errmsg_printf(errmsg, "raft transport: %s",
-		    raft_strerror(rv));
+		cs_errmsg_printf(errmsg, "raft transport on %s: %s",
+		    cfg->address, raft_strerror(rv));
 		free(r);
 		return cs_err_from_raft(rv);
 	}
-	rv = raft_uv_tcp_set_bind_address(&r->transport, cfg->address);
-	if (rv == 0)
-		rv = raft_uv_init(&r->io, loop, cfg->dir, &r->transport);
+	rv = raft_uv_init(&r->io, loop, cfg->dir,
+	    cs_transport_raft(&r->transport));
 	if (rv != 0) {
 		cs_errmsg_printf(errmsg, "raft I/O on %s: %s", cfg->dir,
 		    raft_strerror(rv));
-		raft_uv_tcp_close(&r->transport);
+		cs_transport_close(&r->transport);
 		free(r);
 		return cs_err_from_raft(rv);
 	}
@@ -336,7 +336,7 @@ cs_replica_new(uv_loop_t *loop, const struct cs_replica_config *cfg,
 		    rv > 0 ? raft_strerror(rv) : "incompatible FSM",
 		    raft_errmsg(r->raft));
 		raft_uv_close(&r->io);
-		raft_uv_tcp_close(&r->transport);
+		cs_transport_close(&r->transport);
 		cs_fsm_close(r->fsm);
 		free(r);
 		return rv > 0 ? cs_err_from_raft(rv) : CS_EINVAL;
@@ -653,8 +653,7 @@ cs_replica_reachable(const struct cs_replica *r, uint64_t id)
 	    raft->follower_state.current_leader.id == id) {
 		raft_time now = raft->io->time(raft->io);
 
-		return now - raft->election_timer_start <
-			       raft->election_timeout
+		return now - raft->election_timer_start < raft->election_timeout
 			   ? 1
 			   : 0;
 	}
