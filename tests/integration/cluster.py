@@ -63,6 +63,7 @@ class Cluster:
         self.n = n
         self.var = tempfile.mkdtemp(prefix="cs-cluster-")
         self.pids = {}
+        self.children = {}  # pid -> Popen, for nodes this object started
         self.env = {}
         _live.append(self)
         env = dict(os.environ, CS_VAR=self.var, CS_EXTRA_CONF=extra_conf,
@@ -94,10 +95,18 @@ class Cluster:
 
     # ---- processes ----
 
+    def exit_status(self, pid):
+        """The exit status of a node this object started and that ended
+        (None otherwise)."""
+        p = self.children.get(pid)
+        return p.poll() if p else None
+
     def alive(self, i):
         pid = self.pids.get(i)
         if not pid:
             return False
+        if pid in self.children:
+            return self.children[pid].poll() is None
         try:
             done, _ = os.waitpid(pid, os.WNOHANG)
             if done == pid:
@@ -137,6 +146,7 @@ class Cluster:
         p = subprocess.Popen([self.env["CERTSTORED"], "-f", conf],
                              stdout=log, stderr=log)
         self.pids[i] = p.pid
+        self.children[p.pid] = p
         return p.pid
 
     def close(self):
