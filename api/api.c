@@ -156,6 +156,7 @@ on_request(struct cs_http_req *http, void *data)
 	r->http = http;
 	r->listener = l->which;
 	r->deadline = uv_now(api->loop) + api->cfg.write_timeout_ms;
+	r->start_ns = uv_hrtime();
 	pending_add(r);
 	if (request_id(r) < 0) {
 		cs_api__problem(r, 400, "bad-request-id",
@@ -385,6 +386,7 @@ static void
 api_free(struct cs_api *api)
 {
 	cs_api__identities_free(api);
+	free(api->stats);
 	SSL_CTX_free(api->ssl_api);
 	SSL_CTX_free(api->ssl_public);
 	X509_STORE_free(api->cluster_store);

@@ -107,13 +107,15 @@ struct cs_api_req {
 	uint8_t request_id[CS_REQUEST_ID_LEN];
 	char request_id_hex[2 * CS_REQUEST_ID_LEN + 1];
 	uint64_t deadline; /* uv_now() ms */
+	uint64_t start_ns; /* uv_hrtime() when it reached us */
 	unsigned attempts;
 	/* the operation in flight */
 	void *op; /* a raft operation in flight (write.c) */
 	struct cs_client_req fwd;
 	void (*done)(struct cs_api_req *r, const struct cs_result *res);
 	void (*change_done)(struct cs_api_req *r, int status);
-	void *hctx; /* the handler's, in the request's arena */
+	void *hctx;          /* the handler's, in the request's arena */
+	cs_api_handler then; /* what answers after a document write */
 	/* the retry list and the list of pending requests */
 	struct cs_api_req *next_wait;
 	uint64_t wake_at;
@@ -121,6 +123,17 @@ struct cs_api_req {
 };
 
 #define CS_API_IDENTITY_CACHE 256
+#define CS_API_BUCKETS        14
+
+/* Requests answered, by route, method and status (metrics.c). */
+struct cs_api_stat {
+	const struct cs_route *route; /* NULL: matched no route */
+	int method;
+	int status;
+	uint64_t count;
+	double sum;
+	uint64_t buckets[CS_API_BUCKETS];
+};
 
 struct cs_api {
 	uv_loop_t *loop;
@@ -143,6 +156,8 @@ struct cs_api {
 	void *close_data;
 	struct member_op *member_op; /* an initial member being written */
 	unsigned works;              /* uv_queue_work jobs in flight */
+	struct cs_api_stat *stats;   /* metrics.c */
+	size_t nstats, capstats;
 };
 
 /* ---- auth.c ---- */
@@ -219,6 +234,11 @@ void cs_api__pending_remove(struct cs_api_req *r);
 const char *cs_api__member_url(struct cs_api *api, uint64_t id, char *buf,
     size_t size);
 
+/* ---- metrics.c ---- */
+
+/* Counts an answer with status (called as it goes out). */
+void cs_api__count(struct cs_api_req *r, int status);
+
 /* ---- the route handlers ---- */
 
 void cs_api__get_cluster(struct cs_api_req *r);
@@ -231,6 +251,26 @@ void cs_api__get_state_hash(struct cs_api_req *r);
 void cs_api__post_certs(struct cs_api_req *r);
 void cs_api__get_cert(struct cs_api_req *r);
 void cs_api__post_revoke(struct cs_api_req *r);
+void cs_api__patch_cert(struct cs_api_req *r);
+void cs_api__get_certs(struct cs_api_req *r);
+void cs_api__post_revocations(struct cs_api_req *r);
+void cs_api__get_key(struct cs_api_req *r);
+void cs_api__post_compromise(struct cs_api_req *r);
+void cs_api__post_destroy(struct cs_api_req *r);
+void cs_api__get_expiring(struct cs_api_req *r);
+void cs_api__get_rotation_due(struct cs_api_req *r);
+void cs_api__get_profiles(struct cs_api_req *r);
+void cs_api__get_profile(struct cs_api_req *r);
+void cs_api__put_profile(struct cs_api_req *r);
+void cs_api__delete_profile(struct cs_api_req *r);
+void cs_api__get_roles(struct cs_api_req *r);
+void cs_api__get_role(struct cs_api_req *r);
+void cs_api__put_role(struct cs_api_req *r);
+void cs_api__delete_role(struct cs_api_req *r);
+void cs_api__get_audit(struct cs_api_req *r);
+void cs_api__get_audit_verify(struct cs_api_req *r);
+void cs_api__get_snapshot(struct cs_api_req *r);
+void cs_api__get_metrics(struct cs_api_req *r);
 /* The initial members' documents, proposed once by a new leader. */
 void cs_api__write_members(struct cs_api *api);
 /* At close: raft operations not waited for any more. */

@@ -34,6 +34,7 @@ cs_api__respond(struct cs_api_req *r, int status, const char *ctype, void *body,
 		    (struct cs_http_header){"X-Request-Id", r->request_id_hex};
 	for (size_t i = 0; i < nextra && n < sizeof h / sizeof h[0]; i++)
 		h[n++] = extra[i];
+	cs_api__count(r, status);
 	cs_api__pending_remove(r);
 	cs_api__identity_unref(r->peer);
 	cs_api__identity_unref(r->client);

@@ -13,9 +13,18 @@
 #define API (1u << CS_LISTENER_API)
 #define ALL (API | 1u << CS_LISTENER_PUBLIC | 1u << CS_LISTENER_HTTP)
 
+#define R     CS_ROLES_READ
+#define W     CS_ROLES_WRITE
+#define ADMIN CS_ROLE_ADMIN
+#define AUDIT (CS_ROLE_ADMIN | CS_ROLE_AUDITOR)
+
+/* Who may do what (DESIGN.md section 6): admin everything; operator
+ * certificates, keys, revocations and reading; auditor reading and the
+ * audit chain; enroller only issuance (the CA routes). */
 static const struct cs_route routes[] = {
     {HTTP_GET, "/healthz", 0, ALL, CS_ROUTE_PUBLIC, cs_api__get_healthz},
     {HTTP_GET, "/readyz", 0, ALL, CS_ROUTE_PUBLIC, cs_api__get_readyz},
+    {HTTP_GET, "/metrics", R, API, 0, cs_api__get_metrics},
     {HTTP_GET, "/v1/cluster", CS_ROLES_READ, API, CS_ROUTE_READ,
 	cs_api__get_cluster},
     {HTTP_GET, "/v1/cluster/state-hash", CS_ROLE_ADMIN | CS_ROLE_AUDITOR, API,
@@ -26,12 +35,37 @@ static const struct cs_route routes[] = {
 	cs_api__delete_member},
     {HTTP_POST, "/v1/cluster/transfer", CS_ROLE_ADMIN, API, CS_ROUTE_WRITE,
 	cs_api__post_transfer},
-    {HTTP_POST, "/v1/certs", CS_ROLES_WRITE, API, CS_ROUTE_WRITE,
-	cs_api__post_certs},
-    {HTTP_GET, "/v1/certs/{}", CS_ROLES_READ, API, CS_ROUTE_READ,
-	cs_api__get_cert},
-    {HTTP_POST, "/v1/certs/{}/revoke", CS_ROLES_WRITE, API, CS_ROUTE_WRITE,
+    {HTTP_GET, "/v1/snapshot", ADMIN, API, CS_ROUTE_READ, cs_api__get_snapshot},
+    {HTTP_POST, "/v1/certs", W, API, CS_ROUTE_WRITE, cs_api__post_certs},
+    {HTTP_GET, "/v1/certs", R, API, CS_ROUTE_READ, cs_api__get_certs},
+    {HTTP_GET, "/v1/certs/{}", R, API, CS_ROUTE_READ, cs_api__get_cert},
+    {HTTP_PATCH, "/v1/certs/{}", W, API, CS_ROUTE_WRITE, cs_api__patch_cert},
+    {HTTP_POST, "/v1/certs/{}/revoke", W, API, CS_ROUTE_WRITE,
 	cs_api__post_revoke},
+    {HTTP_POST, "/v1/revocations", W, API, CS_ROUTE_WRITE,
+	cs_api__post_revocations},
+    {HTTP_GET, "/v1/expiring", R, API, CS_ROUTE_READ, cs_api__get_expiring},
+    {HTTP_GET, "/v1/rotation-due", R, API, CS_ROUTE_READ,
+	cs_api__get_rotation_due},
+    {HTTP_GET, "/v1/keys/{}", R, API, CS_ROUTE_READ, cs_api__get_key},
+    {HTTP_POST, "/v1/keys/{}/compromise", W, API, CS_ROUTE_WRITE,
+	cs_api__post_compromise},
+    {HTTP_POST, "/v1/keys/{}/destroy", W, API, CS_ROUTE_WRITE,
+	cs_api__post_destroy},
+    {HTTP_GET, "/v1/profiles", R, API, CS_ROUTE_READ, cs_api__get_profiles},
+    {HTTP_GET, "/v1/profiles/{}", R, API, CS_ROUTE_READ, cs_api__get_profile},
+    {HTTP_PUT, "/v1/profiles/{}", ADMIN, API, CS_ROUTE_WRITE,
+	cs_api__put_profile},
+    {HTTP_DELETE, "/v1/profiles/{}", ADMIN, API, CS_ROUTE_WRITE,
+	cs_api__delete_profile},
+    {HTTP_GET, "/v1/roles", AUDIT, API, CS_ROUTE_READ, cs_api__get_roles},
+    {HTTP_GET, "/v1/roles/{}", AUDIT, API, CS_ROUTE_READ, cs_api__get_role},
+    {HTTP_PUT, "/v1/roles/{}", ADMIN, API, CS_ROUTE_WRITE, cs_api__put_role},
+    {HTTP_DELETE, "/v1/roles/{}", ADMIN, API, CS_ROUTE_WRITE,
+	cs_api__delete_role},
+    {HTTP_GET, "/v1/audit", AUDIT, API, CS_ROUTE_READ, cs_api__get_audit},
+    {HTTP_GET, "/v1/audit/verify", AUDIT, API, CS_ROUTE_READ,
+	cs_api__get_audit_verify},
 };
 
 /* Matches path against pattern, filling params. */

@@ -303,3 +303,253 @@ cs_api__post_revoke(struct cs_api_req *r)
 	}
 	cs_api__propose(r, &cmd, on_revoked);
 }
+
+/* ---- owner and tags ---- */
+
+static void
+on_meta(struct cs_api_req *r, const struct cs_result *res)
+{
+	const struct cs_cert *c =
+	    cs_store_get_fp(cs_api__store(r->api), res->fingerprint);
+
+	if (res->rc < 0 || c == NULL) {
+		cs_api__problem_rc(r, res->rc < 0 ? res->rc : CS_ENOTFOUND,
+		    "certificate");
+		return;
+	}
+	cs_api__respond_json(r, 200,
+	    cs_api__cert_json(c, cs_api__now(), false));
+}
+
+/* PATCH /v1/certs/{fp} {"owner": "..."|null, "tags": [...]}: a field
+ * that is absent stays as it is; owner null or "" clears it. */
+void
+cs_api__patch_cert(struct cs_api_req *r)
+{
+	struct cs_cmd *cmd = cs_http_req_alloc(r->http, sizeof *cmd);
+	json_t *o, *owner, *tags;
+
+	cs_api__cmd_init(r, cmd, CS_CMD_SET_META);
+	if (cs_api__parse_fp(r->params[0], cmd->u.meta.fp) < 0) {
+		cs_api__problem(r, 400, "bad-fingerprint",
+		    "a certificate is named by its SHA-256 fingerprint: 64 "
+		    "hexadecimal digits");
+		return;
+	}
+	o = cs_api__body_json(r);
+	if (o == NULL)
+		return;
+	owner = json_object_get(o, "owner");
+	tags = json_object_get(o, "tags");
+	if ((owner != NULL && !json_is_string(owner) && !json_is_null(owner)) ||
+	    (owner != NULL && json_is_string(owner) &&
+		json_string_length(owner) > CS_CMD_MAX_STR) ||
+	    (tags != NULL && (!json_is_array(tags) ||
+				 json_array_size(tags) > CS_CMD_MAX_TAGS))) {
+		json_decref(o);
+		cs_api__problem(r, 400, "invalid",
+		    "owner: a string or null; tags: at most %d strings",
+		    CS_CMD_MAX_TAGS);
+		return;
+	}
+	if (owner == NULL && tags == NULL) {
+		json_decref(o);
+		cs_api__problem(r, 400, "invalid",
+		    "nothing to change: give "
+		    "owner and/or tags");
+		return;
+	}
+	if (owner != NULL) {
+		cmd->u.meta.set_owner = true;
+		if (json_is_string(owner))
+			cmd->u.meta.owner =
+			    (struct cs_bytes){(const uint8_t *)
+						  json_string_value(owner),
+				json_string_length(owner)};
+	}
+	if (tags != NULL) {
+		cmd->u.meta.set_tags = true;
+		for (size_t i = 0; i < json_array_size(tags); i++) {
+			json_t *t = json_array_get(tags, i);
+
+			if (!json_is_string(t) || json_string_length(t) == 0 ||
+			    json_string_length(t) > CS_CMD_MAX_STR) {
+				json_decref(o);
+				cs_api__problem(r, 400, "invalid",
+				    "tags: non-empty strings of at most %d "
+				    "bytes",
+				    CS_CMD_MAX_STR);
+				return;
+			}
+			cmd->u.meta.tags[cmd->u.meta.ntags++] =
+			    (struct cs_bytes){(const uint8_t *)
+						  json_string_value(t),
+				json_string_length(t)};
+		}
+	}
+	cs_api__propose(r, cmd, on_meta);
+	json_decref(o);
+}
+
+/* ---- bulk revocation and keys ---- */
+
+static int
+reason_field(struct cs_api_req *r, json_t *o, enum cs_reason dflt,
+    enum cs_reason *out)
+{
+	json_t *v = json_object_get(o, "reason");
+
+	*out = dflt;
+	if (v == NULL)
+		return 0;
+	if (!json_is_string(v) ||
+	    cs_reason_parse(json_string_value(v), out) < 0 ||
+	    *out == CS_REASON_REMOVE_FROM_CRL) {
+		cs_api__problem(r, 400, "bad-reason",
+		    "reason: one of unspecified, keyCompromise, cACompromise, "
+		    "affiliationChanged, superseded, cessationOfOperation, "
+		    "certificateHold, privilegeWithdrawn, aACompromise");
+		return CS_EINVAL;
+	}
+	return 0;
+}
+
+static void
+on_counted(struct cs_api_req *r, const struct cs_result *res)
+{
+	if (res->rc < 0) {
+		cs_api__problem_rc(r, res->rc, r->route->pattern);
+		return;
+	}
+	cs_api__respond_json(r, 200,
+	    json_pack("{s:i, s:I}", "revoked", (int)res->count, "index",
+		(json_int_t)res->index));
+}
+
+/* POST /v1/revocations {"owner"|"tag"|"issuer": "...", "reason": ...}:
+ * every valid (or on hold) certificate that matches, in one entry. */
+void
+cs_api__post_revocations(struct cs_api_req *r)
+{
+	static const char *const sel[] = {"owner", "tag", "issuer"};
+	struct cs_cmd cmd;
+	enum cs_reason reason;
+	json_t *o = cs_api__body_json(r);
+	int found = -1;
+
+	if (o == NULL)
+		return;
+	cs_api__cmd_init(r, &cmd, CS_CMD_REVOKE_BULK);
+	for (int i = 0; i < 3; i++) {
+		json_t *v = json_object_get(o, sel[i]);
+
+		if (v == NULL)
+			continue;
+		if (found >= 0 || !json_is_string(v) ||
+		    json_string_length(v) == 0 ||
+		    json_string_length(v) > CS_CMD_MAX_STR) {
+			json_decref(o);
+			cs_api__problem(r, 400, "invalid",
+			    "give exactly one of owner, tag or issuer, a "
+			    "non-empty string");
+			return;
+		}
+		found = i;
+		cmd.u.bulk.selector = (uint8_t)i;
+		cmd.u.bulk.value =
+		    (struct cs_bytes){(const uint8_t *)json_string_value(v),
+			json_string_length(v)};
+	}
+	if (found < 0) {
+		json_decref(o);
+		cs_api__problem(r, 400, "invalid",
+		    "give exactly one of owner, tag or issuer");
+		return;
+	}
+	if (reason_field(r, o, CS_REASON_UNSPECIFIED, &reason) < 0) {
+		json_decref(o);
+		return;
+	}
+	cmd.u.bulk.reason = (uint8_t)reason;
+	cs_api__propose(r, &cmd, on_counted);
+	json_decref(o);
+}
+
+/* POST /v1/keys/{key_id}/compromise {"reason"?}: marks the key
+ * compromised and revokes every certificate that uses it, in one entry
+ * (reason keyCompromise unless given). */
+void
+cs_api__post_compromise(struct cs_api_req *r)
+{
+	struct cs_cmd cmd;
+	enum cs_reason reason;
+	json_t *o;
+
+	cs_api__cmd_init(r, &cmd, CS_CMD_REVOKE_KEY);
+	if (cs_api__parse_fp(r->params[0], cmd.u.revoke_key.key_id) < 0) {
+		cs_api__problem(r, 400, "bad-key-id",
+		    "key_id: 64 hexadecimal digits");
+		return;
+	}
+	o = cs_api__body_json(r);
+	if (o == NULL)
+		return;
+	if (reason_field(r, o, CS_REASON_KEY_COMPROMISE, &reason) < 0) {
+		json_decref(o);
+		return;
+	}
+	json_decref(o);
+	cmd.u.revoke_key.reason = (uint8_t)reason;
+	cs_api__propose(r, &cmd, on_counted);
+}
+
+static void
+on_key_state(struct cs_api_req *r, const struct cs_result *res)
+{
+	if (res->rc == CS_ECONFLICT) {
+		cs_api__problem(r, 409, "conflict",
+		    "key %s is destroyed already", r->params[0]);
+		return;
+	}
+	if (res->rc < 0) {
+		cs_api__problem_rc(r, res->rc, "key");
+		return;
+	}
+	cs_api__get_key(r);
+}
+
+/* POST /v1/keys/{key_id}/destroy {"location"?}: records that the private
+ * key no longer exists (final). */
+void
+cs_api__post_destroy(struct cs_api_req *r)
+{
+	struct cs_cmd cmd;
+	json_t *o, *loc;
+
+	cs_api__cmd_init(r, &cmd, CS_CMD_KEY_STATE);
+	if (cs_api__parse_fp(r->params[0], cmd.u.key_state.key_id) < 0) {
+		cs_api__problem(r, 400, "bad-key-id",
+		    "key_id: 64 hexadecimal digits");
+		return;
+	}
+	o = cs_api__body_json(r);
+	if (o == NULL)
+		return;
+	cmd.u.key_state.state = CS_KEY_DESTROYED;
+	cmd.u.key_state.location = CS_KEYLOC_KEEP;
+	loc = json_object_get(o, "location");
+	if (loc != NULL) {
+		enum cs_key_location l;
+
+		if (!json_is_string(loc) ||
+		    cs_keyloc_parse(json_string_value(loc), &l) < 0) {
+			json_decref(o);
+			cs_api__problem(r, 400, "invalid",
+			    "location: device, hsm, software or unknown");
+			return;
+		}
+		cmd.u.key_state.location = (uint8_t)l;
+	}
+	json_decref(o);
+	cs_api__propose(r, &cmd, on_key_state);
+}

@@ -403,6 +403,7 @@ on_forwarded(struct cs_client_req *f, int status)
 	status = f->http_status;
 	body = cs_client_req_steal_body(f, &len);
 	cs_client_req_reset(f);
+	cs_api__count(r, status);
 	cs_api__pending_remove(r);
 	cs_api__identity_unref(r->peer);
 	cs_api__identity_unref(r->client);

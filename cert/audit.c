@@ -141,26 +141,93 @@ cs_audit_head(const struct cs_store *s)
 	return s->audit_head;
 }
 
+struct cs_audit_view {
+	const struct cs_audit **chunks;
+	size_t n;
+	char **actors;
+	size_t nactors;
+	uint8_t head[CS_SHA256_LEN];
+};
+
+struct cs_audit_view *
+cs_audit_view_new(const struct cs_store *s)
+{
+	struct cs_audit_view *v = cs_calloc(1, sizeof *v);
+
+	/* + 1: an empty store has no arrays yet */
+	v->chunks = cs_calloc(s->nchunks + 1, sizeof *v->chunks);
+	if (s->nchunks > 0)
+		memcpy(v->chunks, s->audit, s->nchunks * sizeof *v->chunks);
+	v->n = s->naudit;
+	v->actors = cs_calloc(s->nactors + 1, sizeof *v->actors);
+	if (s->nactors > 0)
+		memcpy(v->actors, s->actors, s->nactors * sizeof *v->actors);
+	v->nactors = s->nactors;
+	memcpy(v->head, s->audit_head, CS_SHA256_LEN);
+	return v;
+}
+
+void
+cs_audit_view_free(struct cs_audit_view *v)
+{
+	if (v == NULL)
+		return;
+	free(v->chunks);
+	free(v->actors);
+	free(v);
+}
+
+size_t
+cs_audit_view_count(const struct cs_audit_view *v)
+{
+	return v->n;
+}
+
+const uint8_t *
+cs_audit_view_head(const struct cs_audit_view *v)
+{
+	return v->head;
+}
+
 int
-cs_audit_verify(const struct cs_store *s, size_t *bad)
+cs_audit_view_verify(const struct cs_audit_view *v, size_t *bad)
 {
 	uint8_t prev[CS_SHA256_LEN] = {0};
 	uint8_t h[CS_SHA256_LEN];
 
-	for (size_t i = 0; i < s->naudit; i++) {
-		const struct cs_audit *a = entry_at(s, i);
+	for (size_t i = 0; i < v->n; i++) {
+		const struct cs_audit *a =
+		    &v->chunks[i / CS_AUDIT_CHUNK][i % CS_AUDIT_CHUNK];
+		const struct cs_audit *p =
+		    i > 0 ? &v->chunks[(i - 1) / CS_AUDIT_CHUNK]
+				      [(i - 1) % CS_AUDIT_CHUNK]
+			  : NULL;
 
-		cs_audit__hash(prev, a, cs_audit_actor(s, a->actor), h);
+		if (a->actor >= v->nactors) {
+			*bad = i;
+			return CS_EPROTO;
+		}
+		cs_audit__hash(prev, a, v->actors[a->actor], h);
 		if (memcmp(h, a->hash, CS_SHA256_LEN) != 0 ||
-		    (i > 0 && a->index <= entry_at(s, i - 1)->index)) {
+		    (p != NULL && a->index <= p->index)) {
 			*bad = i;
 			return CS_EPROTO;
 		}
 		memcpy(prev, h, CS_SHA256_LEN);
 	}
-	if (memcmp(prev, s->audit_head, CS_SHA256_LEN) != 0) {
-		*bad = s->naudit;
+	if (memcmp(prev, v->head, CS_SHA256_LEN) != 0) {
+		*bad = v->n;
 		return CS_EPROTO;
 	}
 	return 0;
+}
+
+int
+cs_audit_verify(const struct cs_store *s, size_t *bad)
+{
+	struct cs_audit_view *v = cs_audit_view_new(s);
+	int rc = cs_audit_view_verify(v, bad);
+
+	cs_audit_view_free(v);
+	return rc;
 }

@@ -48,6 +48,19 @@ const uint8_t *cs_audit_head(const struct cs_store *s);
  * position in *bad. */
 int cs_audit_verify(const struct cs_store *s, size_t *bad);
 
+/* A frozen view of the first entries of a chain, to verify off the
+ * loop: it copies the chunk and actor pointer arrays (the entries and the
+ * actor names themselves never change). The store's memory must outlive
+ * the view: hold a snapshot of it (cert/snapshot.h) meanwhile. */
+struct cs_audit_view;
+struct cs_audit_view *cs_audit_view_new(const struct cs_store *s);
+void cs_audit_view_free(struct cs_audit_view *v);
+size_t cs_audit_view_count(const struct cs_audit_view *v);
+const uint8_t *cs_audit_view_head(const struct cs_audit_view *v);
+/* Thread-safe against the loop going on with the store. Same result as
+ * cs_audit_verify(). */
+int cs_audit_view_verify(const struct cs_audit_view *v, size_t *bad);
+
 /* Store internals (cmd.c, snapshot.c). */
 uint32_t cs_audit__actor(struct cs_store *s, const char *name, size_t len);
 void cs_audit__append(struct cs_store *s, uint64_t index, int64_t time,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cert/mp.h"
+#include "cert/profile.h"
 #include "lib/error.h"
 #include "lib/mem.h"
 
@@ -384,7 +385,11 @@ cs_doc_validate(enum cs_ns ns, const uint8_t *value, size_t len, char *errmsg)
 	}
 	memset(&d, 0, sizeof d);
 	rc = decode(types[ns], value, len, &d, errmsg);
-	if (rc == 0)
-		close_doc(types[ns], &d);
+	if (rc < 0)
+		return rc;
+	/* what a profile says must make sense, not only parse */
+	if (ns == CS_NS_PROFILE)
+		rc = cs_profile_validate(&d.profile, errmsg);
+	close_doc(types[ns], &d);
 	return rc;
 }
