@@ -69,6 +69,10 @@
  *              a log-linear histogram (HDR style: 128 linear sub-buckets
  *              per power of two of nanoseconds, <= 0.8% error; a
  *              percentile is its bucket's midpoint; max is exact)
+ *   client_cpu_s, client_cpu_pct
+ *              loadgen's own CPU time (user + system) during the measure
+ *              phase, and as a percentage of one core: it shares the
+ *              machine with the servers
  * The first --show-errors (5) error responses go to stderr with their
  * bodies. Exit status: 0 when the run completed (errors are results), 1
  * when it could not (setup, the revoke pool's import), 2 on bad usage.
@@ -297,7 +301,9 @@ struct loadgen {
 
 	uint64_t t_measure; /* uv_hrtime() at the start of measure */
 	uint64_t t_end;     /* ... and at its end */
-	uint64_t t_import;  /* revoke: the import's start and end */
+	double cpu_measure; /* our CPU seconds (user + system) then */
+	double cpu_end;
+	uint64_t t_import; /* revoke: the import's start and end */
 	uint64_t t_import_end;
 	struct tally tally[PHASE__MAX];
 	struct hist lat; /* successful requests of measure */
@@ -329,6 +335,18 @@ static uint64_t
 now_ns(void)
 {
 	return uv_hrtime();
+}
+
+/* CPU seconds this process used so far (all threads). */
+static double
+cpu_s(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static const char *
@@ -529,8 +547,10 @@ phase_start(struct loadgen *lg, enum phase p, double seconds)
 	uint64_t ms = (uint64_t)(seconds * 1000.0 + 0.5);
 
 	lg->phase = p;
-	if (p == PHASE_MEASURE)
+	if (p == PHASE_MEASURE) {
 		lg->t_measure = now_ns();
+		lg->cpu_measure = cpu_s();
+	}
 	uv_timer_stop(&lg->timer);
 	if (seconds > 0)
 		uv_timer_start(&lg->timer, on_timer, ms, 0);
@@ -541,8 +561,10 @@ static void
 measure_end(struct loadgen *lg)
 {
 	uv_timer_stop(&lg->timer);
-	if (lg->phase == PHASE_MEASURE)
+	if (lg->phase == PHASE_MEASURE) {
 		lg->t_end = now_ns();
+		lg->cpu_end = cpu_s();
+	}
 	if (lg->phase == PHASE_WARMUP)
 		lg->t_measure = lg->t_end = now_ns();
 	lg->phase = PHASE_DRAIN;
@@ -731,8 +753,10 @@ run_done(struct loadgen *lg)
 {
 	if (lg->phase == PHASE_DONE)
 		return;
-	if (lg->phase == PHASE_MEASURE)
+	if (lg->phase == PHASE_MEASURE) {
 		lg->t_end = now_ns();
+		lg->cpu_end = cpu_s();
+	}
 	lg->phase = PHASE_DONE;
 	uv_close((uv_handle_t *)&lg->timer, NULL);
 	uv_close((uv_handle_t *)&lg->sigint, NULL);
@@ -795,6 +819,9 @@ report(const struct loadgen *lg)
 	print_ms("max_ms", lg->lat.max);
 	printf("mean_ms=%.3f\n",
 	    lg->lat.n > 0 ? lg->lat.sum / (double)lg->lat.n / NS_PER_MS : 0.0);
+	printf("client_cpu_s=%.2f\n", lg->cpu_end - lg->cpu_measure);
+	printf("client_cpu_pct=%.0f\n",
+	    secs > 0 ? 100.0 * (lg->cpu_end - lg->cpu_measure) / secs : 0.0);
 	printf("warmup_requests=%llu\n",
 	    (unsigned long long)tally_requests(&lg->tally[PHASE_WARMUP]));
 	printf("warmup_errors=%llu\n",

@@ -187,6 +187,8 @@ check "p50 <= p90 <= p99 <= max ($p90 $p99 $max)" \
     "$p50 <= $p90 && $p90 <= $p99 && $p99 <= $max"
 check "p99 $p99 ms plausible" "$p99 >= 20 && $p99 < 250"
 check "per_s $(kv per_s) <= C / delay" "$(kv per_s) <= 4 * 50 + 4 / 2"
+check "client CPU reported" "$(kv client_cpu_s) >= 0 && \
+    $(kv client_cpu_pct) >= 0 && $(kv client_cpu_pct) < 200"
 check "per_s x mean latency = C (Little's law)" \
     "$(kv per_s) * $(kv mean_ms) / 1000 > 3.4 && \
      $(kv per_s) * $(kv mean_ms) / 1000 < 4.2"
