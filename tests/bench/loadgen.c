@@ -996,9 +996,9 @@ dummy_cacert(void)
 }
 
 static void
-usage(void)
+usage(FILE *f)
 {
-	fprintf(stderr,
+	fprintf(f,
 	    "usage: loadgen --url BASE[,BASE...] --mode MODE "
 	    "[--concurrency C] [--duration S]\n"
 	    "               [--warmup S] [--cacert F] [--cert F --key F] "
@@ -1008,7 +1008,22 @@ usage(void)
 	    "               [--value-size N] [--first N] "
 	    "[--issuer-cert F --issuer-key F]\n"
 	    "               [--ca-out F] [--show-errors N]\n"
-	    "modes: etcd-put certstore-import certstore-revoke get\n");
+	    "modes (expected status):\n"
+	    "  etcd-put          POST BASE/v3/kv/put, unique key, "
+	    "--value-size bytes (200)\n"
+	    "  certstore-import  POST BASE/v1/certs, one new DER "
+	    "certificate each (201)\n"
+	    "  certstore-revoke  imports the pool in PEM batches of --batch "
+	    "(201), then\n"
+	    "                    POST BASE/v1/certs/FP/revoke once per "
+	    "certificate (200)\n"
+	    "  get               GET BASE + --path (200)\n"
+	    "defaults: --concurrency 1 --duration 10 --warmup 0 --timeout "
+	    "%d --max-rate %d\n"
+	    "          --batch %d --value-size %d --threads: the CPUs; "
+	    "https needs --cacert\n"
+	    "output: key=value lines on stdout (see tests/bench/loadgen.c)\n",
+	    DEFAULT_TIMEOUT, DEFAULT_MAX_RATE, MAX_BATCH, DEFAULT_VALUE);
 }
 
 static int
@@ -1117,7 +1132,7 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* Returns 0, or -1 after printing why. */
+/* Returns 0, 1 after --help, or -1 after printing why. */
 static int
 parse_opts(struct opts *o, int argc, char **argv)
 {
@@ -1225,8 +1240,11 @@ parse_opts(struct opts *o, int argc, char **argv)
 				bad = "--show-errors";
 			o->show_errors = (unsigned)v;
 			break;
+		case OPT_HELP:
+			usage(stdout);
+			return 1;
 		default:
-			usage();
+			usage(stderr);
 			return -1;
 		}
 		if (bad != NULL) {
@@ -1236,7 +1254,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		}
 	}
 	if (optind != argc || url == NULL || mode == NULL) {
-		usage();
+		usage(stderr);
 		return -1;
 	}
 	for (int m = 0; m < MODE__MAX; m++)
@@ -1244,7 +1262,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 			o->mode = (enum mode)m;
 	if (o->mode == MODE__MAX) {
 		fprintf(stderr, "loadgen: unknown mode %s\n", mode);
-		usage();
+		usage(stderr);
 		return -1;
 	}
 	if (parse_urls(o, url) < 0) {
@@ -1306,10 +1324,12 @@ main(int argc, char **argv)
 	int rc = 1;
 	int lrc;
 
-	if (parse_opts(&o, argc, argv) < 0) {
+	rc = parse_opts(&o, argc, argv);
+	if (rc != 0) {
 		opts_close(&o);
-		return 2;
+		return rc < 0 ? 2 : 0;
 	}
+	rc = 1;
 	signal(SIGPIPE, SIG_IGN); /* libcurl with NOSIGNAL leaves it to us */
 	raise_nofile();
 	lg = cs_calloc(1, sizeof *lg);

@@ -347,5 +347,9 @@ for args in "" "--url http://127.0.0.1:1" \
 	check "exit 2 for \"$args\"" "$rc == 2"
 done
 
+run_loadgen --help
+check "--help: exit 0, usage on stdout" \
+    "$rc == 0 && $(grep -c '^usage: loadgen' "$tmp/out") == 1"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
