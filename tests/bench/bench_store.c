@@ -4,24 +4,16 @@
  * Fills a store with N synthetic certificates from a test CA (real,
  * signed DER of ~650 bytes: a distinct P-256 key each, subject, DNS and IP
  * SANs, key usage, EKU, AKI, CRL DP, AIA, expiry spread over two years)
- * through the
- * real write path (IMPORT commands of 100 certificates, decoded and
- * applied), then measures lookups, expiry windows and snapshots. Prints
- * key=value lines.
+ * through the real write path (IMPORT commands of 100 certificates,
+ * decoded and applied), then measures lookups, expiry windows and
+ * snapshots. Prints key=value lines.
  *
- * Generating realistic DER for a million certificates through OpenSSL's
- * X509 builder takes ~10 minutes (public-key re-encoding dominates), so
- * the generator patches a signed template: it rewrites the serial, the
- * names, the IP, the expiry and the EC point in the TBSCertificate bytes
- * and signs each with ECDSA on two threads.
+ * The certificates come from tests/lib/certgen.h (a signed template whose
+ * TBSCertificate bytes are patched, then signed with ECDSA), on two
+ * threads.
  */
 #include <malloc.h>
-#include <openssl/core_names.h>
-#include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
-#include <openssl/x509v3.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,10 +26,12 @@
 #include "lib/buf.h"
 #include "lib/error.h"
 #include "tests/lib/ca.h"
+#include "tests/lib/certgen.h"
 
-#define BATCH 100   /* certificates per IMPORT command */
-#define CHUNK 20000 /* certificates generated between applies */
-#define DAY   86400
+#define BATCH       100   /* certificates per IMPORT command */
+#define CHUNK       20000 /* certificates generated between applies */
+#define DAY         86400
+#define GEN_THREADS 2
 
 static double
 now_s(void)
@@ -69,277 +63,6 @@ die(const char *what)
 	exit(1);
 }
 
-/* ---- the template ---- */
-
-#define NAME_FMT "dev%07u" /* 10 characters */
-#define IP_MARK                                                                \
-	{                                                                      \
-		10, 123, 45, 67                                                \
-	}
-
-struct tmpl {
-	uint8_t *tbs;
-	size_t tbs_len;
-	size_t off_serial;  /* 16 bytes */
-	size_t off_name[4]; /* occurrences of the 10-char name */
-	size_t nname;
-	size_t off_ip;        /* 4 bytes */
-	size_t off_not_after; /* 13 bytes "YYMMDDHHMMSSZ" */
-	size_t off_point;     /* 65 bytes: 04 X Y */
-	uint8_t sigalg[16];
-	size_t sigalg_len;
-	EVP_PKEY *ca_key;
-	int64_t now;
-};
-
-static size_t
-find(const uint8_t *hay, size_t n, const void *needle, size_t m, size_t from)
-{
-	for (size_t i = from; i + m <= n; i++) {
-		if (memcmp(hay + i, needle, m) == 0)
-			return i;
-	}
-	die("template field not found");
-	return 0;
-}
-
-static void
-two(char *p, int v)
-{
-	p[0] = (char)('0' + v / 10 % 10);
-	p[1] = (char)('0' + v % 10);
-}
-
-/* UTCTime text "YYMMDDHHMMSSZ" */
-static void
-utc(int64_t t, char out[14])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	two(out, tm.tm_year % 100);
-	two(out + 2, tm.tm_mon + 1);
-	two(out + 4, tm.tm_mday);
-	two(out + 6, tm.tm_hour);
-	two(out + 8, tm.tm_min);
-	two(out + 10, tm.tm_sec);
-	out[12] = 'Z';
-	out[13] = '\0';
-}
-
-static void
-make_template(struct tmpl *t, const struct cs_test_ca *ca)
-{
-	static const uint8_t serial[16] = {0x4f, 0x11, 0x11, 0x11, 0x11, 0x11,
-	    0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11};
-	static const uint8_t ip_mark[4] = IP_MARK;
-	EVP_PKEY *key = cs_test_key_new(CS_TEST_P256);
-	X509 *x = X509_new();
-	X509V3_CTX v3;
-	BIGNUM *bn = BN_bin2bn(serial, 16, NULL);
-	ASN1_INTEGER *sn = BN_to_ASN1_INTEGER(bn, NULL);
-	X509_NAME *name = X509_NAME_new();
-	char dn[64], san[160], na[14];
-	uint8_t point[65];
-	size_t plen = sizeof point;
-	X509_EXTENSION *ext;
-	unsigned char *p = NULL;
-	int len;
-	const X509_ALGOR *alg;
-
-	t->now = (int64_t)time(NULL);
-	t->ca_key = ca->key;
-	snprintf(dn, sizeof dn, NAME_FMT, 0u);
-	X509_set_version(x, 2);
-	X509_set_serialNumber(x, sn);
-	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-	    (const unsigned char *)"Hospital", -1, -1, 0);
-	X509_NAME_add_entry_by_txt(name, "OU", MBSTRING_ASC,
-	    (const unsigned char *)"Infusion pumps", -1, -1, 0);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-	    (const unsigned char *)dn, -1, -1, 0);
-	X509_set_subject_name(x, name);
-	X509_set_issuer_name(x, X509_get_subject_name(ca->cert));
-	X509_time_adj_ex(X509_getm_notBefore(x), -1, 0, NULL);
-	/* a UTCTime far enough to stay 13 characters */
-	ASN1_TIME_set(X509_getm_notAfter(x), (time_t)(t->now + 400 * DAY));
-	X509_set_pubkey(x, key);
-	X509V3_set_ctx(&v3, ca->cert, x, NULL, NULL, 0);
-	snprintf(san, sizeof san, "DNS:%s.site-a.hospital.test,IP:10.123.45.67",
-	    dn);
-	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, san);
-	X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints,
-	    "critical,CA:FALSE");
-	X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_key_usage,
-	    "critical,digitalSignature");
-	X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_ext_key_usage, "clientAuth");
-	X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_crl_distribution_points,
-	    "URI:http://pki.hospital.test/crl/local-ca.crl");
-	X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_info_access,
-	    "OCSP;URI:http://pki.hospital.test/ocsp,"
-	    "caIssuers;URI:http://pki.hospital.test/ca/local-ca.crt");
-	X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_authority_key_identifier,
-	    "keyid:always");
-	X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	if (X509_sign(x, ca->key, EVP_sha256()) == 0)
-		die("template sign");
-	len = i2d_re_X509_tbs(x, &p);
-	if (len <= 0)
-		die("template tbs");
-	t->tbs = p;
-	t->tbs_len = (size_t)len;
-	t->off_serial = find(p, t->tbs_len, serial, 16, 0);
-	for (size_t from = 0; t->nname < 4;) {
-		size_t at;
-
-		/* find() dies at the end: count first */
-		if (from + 10 > t->tbs_len ||
-		    memmem(p + from, t->tbs_len - from, dn, 10) == NULL)
-			break;
-		at = find(p, t->tbs_len, dn, 10, from);
-		t->off_name[t->nname++] = at;
-		from = at + 10;
-	}
-	t->off_ip = find(p, t->tbs_len, ip_mark, 4, 0);
-	utc(t->now + 400 * DAY, na);
-	t->off_not_after = find(p, t->tbs_len, na, 13, 0);
-	if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, point,
-		sizeof point, &plen) != 1 ||
-	    plen != 65)
-		die("template key");
-	t->off_point = find(p, t->tbs_len, point, 65, 0);
-	X509_get0_signature(NULL, &alg, x);
-	{
-		unsigned char *q = t->sigalg;
-
-		t->sigalg_len = (size_t)i2d_X509_ALGOR(alg, NULL);
-		i2d_X509_ALGOR(alg, &q);
-	}
-	ASN1_INTEGER_free(sn);
-	BN_free(bn);
-	X509_NAME_free(name);
-	X509_free(x);
-	EVP_PKEY_free(key);
-}
-
-/* ---- generation ---- */
-
-struct gen {
-	const struct tmpl *t;
-	unsigned first, n; /* certificate numbers */
-	uint8_t **der;
-	size_t *len;
-};
-
-static size_t
-der_len_bytes(size_t n)
-{
-	return n < 128 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 4;
-}
-
-static uint8_t *
-put_len(uint8_t *w, size_t n)
-{
-	if (n < 128) {
-		*w++ = (uint8_t)n;
-	} else if (n < 256) {
-		*w++ = 0x81;
-		*w++ = (uint8_t)n;
-	} else {
-		*w++ = 0x82;
-		*w++ = (uint8_t)(n >> 8);
-		*w++ = (uint8_t)n;
-	}
-	return w;
-}
-
-static void *
-gen_run(void *arg)
-{
-	struct gen *g = arg;
-	const struct tmpl *t = g->t;
-	EC_GROUP *grp = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
-	EC_POINT *pt = EC_POINT_new(grp);
-	BN_CTX *bc = BN_CTX_new();
-	BIGNUM *k = BN_new();
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	uint8_t *tbs = malloc(t->tbs_len);
-
-	/* P_i = (i + 1) * G, advanced by one addition per certificate:
-	 * distinct, valid, cheap public keys */
-	BN_set_word(k, (BN_ULONG)g->first + 1);
-	EC_POINT_mul(grp, pt, k, NULL, NULL, bc);
-	for (unsigned i = 0; i < g->n; i++) {
-		unsigned num = g->first + i;
-		char name[16], na[14];
-		uint8_t sig[80];
-		size_t siglen = sizeof sig;
-		size_t bitlen, body, total;
-		uint8_t *der, *w;
-
-		memcpy(tbs, t->tbs, t->tbs_len);
-		RAND_bytes(tbs + t->off_serial + 1, 15);
-		snprintf(name, sizeof name, NAME_FMT, num);
-		for (size_t j = 0; j < t->nname; j++)
-			memcpy(tbs + t->off_name[j], name, 10);
-		tbs[t->off_ip + 1] = (uint8_t)(num >> 16);
-		tbs[t->off_ip + 2] = (uint8_t)(num >> 8);
-		tbs[t->off_ip + 3] = (uint8_t)num;
-		/* expiry spread over 2 years, 1 day .. 730 days ahead */
-		utc(t->now + DAY + (int64_t)((num * 7919u) % 729u) * DAY +
-			(num % DAY),
-		    na);
-		memcpy(tbs + t->off_not_after, na, 13);
-		EC_POINT_point2oct(grp, pt, POINT_CONVERSION_UNCOMPRESSED,
-		    tbs + t->off_point, 65, bc);
-		EC_POINT_add(grp, pt, pt, EC_GROUP_get0_generator(grp), bc);
-		if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL,
-			t->ca_key) != 1 ||
-		    EVP_DigestSign(md, sig, &siglen, tbs, t->tbs_len) != 1)
-			die("sign");
-		EVP_MD_CTX_reset(md);
-		bitlen = siglen + 1;
-		body = t->tbs_len + t->sigalg_len + 1 + der_len_bytes(bitlen) +
-		       bitlen;
-		total = 1 + der_len_bytes(body) + body;
-		der = malloc(total);
-		w = der;
-		*w++ = 0x30;
-		w = put_len(w, body);
-		memcpy(w, tbs, t->tbs_len);
-		w += t->tbs_len;
-		memcpy(w, t->sigalg, t->sigalg_len);
-		w += t->sigalg_len;
-		*w++ = 0x03;
-		w = put_len(w, bitlen);
-		*w++ = 0;
-		memcpy(w, sig, siglen);
-		g->der[i] = der;
-		g->len[i] = total;
-	}
-	free(tbs);
-	EVP_MD_CTX_free(md);
-	BN_free(k);
-	BN_CTX_free(bc);
-	EC_POINT_free(pt);
-	EC_GROUP_free(grp);
-	return NULL;
-}
-
 /* ---- measurements ---- */
 
 static int
@@ -363,7 +86,9 @@ main(int argc, char **argv)
 	unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 100000;
 	struct cs_test_ca *ca =
 	    cs_test_ca_new("Bench Issuing CA", CS_TEST_P256, NULL);
-	struct tmpl t;
+	struct cs_certgen *gen = NULL;
+	struct cs_certgen_out gout = {NULL, NULL, NULL};
+	int64_t now;
 	struct cs_store *s = cs_store_new();
 	struct cs_cmd *cmd = calloc(1, sizeof *cmd);
 	uint8_t **der = calloc(CHUNK, sizeof *der);
@@ -376,22 +101,19 @@ main(int argc, char **argv)
 
 	if (n == 0)
 		die("usage: bench_store N");
-	memset(&t, 0, sizeof t);
-	make_template(&t, ca);
+	gen = cs_certgen_new(ca, NULL);
+	now = cs_certgen_now(gen);
+	gout.der = der;
+	gout.len = len;
 	cs_buf_init(&entry, CS_CMD_MAX_ENTRY);
 	malloc_trim(0);
 	rss0 = rss_bytes();
 
 	for (unsigned done = 0; done < n;) {
 		unsigned k = n - done < CHUNK ? n - done : CHUNK;
-		struct gen g[2] = {{&t, done, k / 2, der, len},
-		    {&t, done + k / 2, k - k / 2, der + k / 2, len + k / 2}};
-		pthread_t th;
 		double t0 = now_s();
 
-		pthread_create(&th, NULL, gen_run, &g[1]);
-		gen_run(&g[0]);
-		pthread_join(th, NULL);
+		cs_certgen_run(gen, done, k, GEN_THREADS, &gout);
 		t_gen += now_s() - t0;
 		t0 = now_s();
 		for (unsigned i = 0; i < k; i += BATCH) {
@@ -402,7 +124,7 @@ main(int argc, char **argv)
 			cmd->type = CS_CMD_IMPORT;
 			cmd->actor.p = (const uint8_t *)"bench";
 			cmd->actor.len = 5;
-			cmd->time = t.now;
+			cmd->time = now;
 			memcpy(cmd->request_id, &index, sizeof index);
 			cmd->request_id[15] = 1;
 			cmd->u.import.n = m;
@@ -478,7 +200,7 @@ main(int argc, char **argv)
 		bool more;
 
 		for (int i = 0; i < Q; i++) {
-			int64_t from = t.now + (int64_t)(i % 20) * 30 * DAY;
+			int64_t from = now + (int64_t)(i % 20) * 30 * DAY;
 			double t0 = now_s();
 
 			cs_store_expiring(s, from, from + 30 * DAY, INT64_MIN,
@@ -560,7 +282,7 @@ main(int argc, char **argv)
 	free(der);
 	free(len);
 	free(cmd);
-	OPENSSL_free(t.tbs);
+	cs_certgen_free(gen);
 	cs_test_ca_free(ca);
 	return 0;
 }
