@@ -14,6 +14,7 @@
  * roles are their union.
  */
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <openssl/x509_vfy.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,15 +211,25 @@ cs_api__identity_b64(struct cs_api *api, const char *b64)
 {
 	uint8_t *der = NULL;
 	size_t len = 0;
-	struct cs_identity *id;
+	struct cs_identity *id, *cached;
+	uint8_t fp[32];
 
-	(void)api;
 	if (cs_base64_decode((const uint8_t *)b64, strlen(b64), CS_X509_MAX_DER,
 		&der, &len, NULL) < 0)
 		return NULL;
-	/* a forwarded client is never a node: it acts for itself only */
+	/* a forwarded client is never a node: it acts for itself only, so
+	 * a cached identity that is a node's is not reused (nor replaced) */
+	SHA256(der, len, fp);
+	cached = cache_get(api, fp);
+	if (cached != NULL && !cached->node) {
+		free(der);
+		return cached;
+	}
 	id = identity_from_der(der, len);
 	free(der);
+	if (id != NULL && cached == NULL)
+		cache_put(api, id);
+	cs_api__identity_unref(cached);
 	return id;
 }
 

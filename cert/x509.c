@@ -741,9 +741,12 @@ static int
 get_name(struct cs_der tlv, const char *what, char **out, char *errmsg)
 {
 	const unsigned char *p = tlv.p;
-	X509_NAME *name = d2i_X509_NAME(NULL, &p, (long)tlv.len);
+	X509_NAME *name;
 	int rc;
 
+	if (cs_dn_fast(tlv.p, tlv.len, out))
+		return 0;
+	name = d2i_X509_NAME(NULL, &p, (long)tlv.len);
 	if (name == NULL || p != tlv.p + tlv.len) {
 		X509_NAME_free(name);
 		cs_x509__crypto_errmsg(errmsg, what);

@@ -140,6 +140,11 @@ struct stack_st_GENERAL_NAME; /* GENERAL_NAMES */
 int cs_x509__name_text(const struct X509_name_st *name, char **out,
     char *errmsg);
 
+/* The same text straight from the DER Name (the whole TLV) when the name
+ * is simple (cert/dn.c): returns 1 with *out new, or 0 when OpenSSL must
+ * print it (nothing allocated). Pure. */
+int cs_dn_fast(const uint8_t *der, size_t len, char **out);
+
 /* Appends the DNS, IP, URI and e-mail entries of gens to out; other kinds
  * are ignored. CS_ETOOBIG when gens has more than CS_X509_MAX_SANS
  * entries, CS_EINVAL for a malformed entry. On error out may hold some

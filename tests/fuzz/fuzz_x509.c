@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/x509.h>
+
 #include "cert/csr.h"
 #include "cert/x509.h"
 #include "lib/error.h"
@@ -65,6 +67,29 @@ check_round_trip(const struct cs_cert_info *ci)
 	free(pem);
 }
 
+/* A name the fast path prints (cert/dn.c) OpenSSL must parse and print
+ * the same way. */
+static void
+check_dn(const uint8_t *data, size_t size)
+{
+	char errmsg[CS_ERRMSG_SIZE] = "";
+	const unsigned char *p = data;
+	X509_NAME *name;
+	char *fast, *slow;
+
+	if (!cs_dn_fast(data, size, &fast))
+		return;
+	name = d2i_X509_NAME(NULL, &p, (long)size);
+	require(name != NULL && p == data + size,
+	    "a name the fast path takes parses in OpenSSL", fast);
+	require(cs_x509__name_text(name, &slow, errmsg) == 0, "and prints",
+	    errmsg);
+	require(strcmp(fast, slow) == 0, "fast and OpenSSL text agree", fast);
+	free(fast);
+	free(slow);
+	X509_NAME_free(name);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -98,6 +123,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		check_failure(rc, ci, &sentinel_ci, errmsg);
 	}
+
+	check_dn(data, size);
 
 	errmsg[0] = '\0';
 	rc = cs_csr_parse(data, size, &csr, errmsg);

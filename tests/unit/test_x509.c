@@ -1441,6 +1441,110 @@ START_TEST(test_key_type_parse_rejects)
 }
 END_TEST
 
+/* cs_dn_fast() against OpenSSL: each name is built by OpenSSL; when the
+ * fast path takes it, the text must be what X509_NAME_print_ex() gives;
+ * names it must leave to OpenSSL are listed as such. */
+static const struct {
+	const char *fields[4][2]; /* {short name, value} */
+	int type;                 /* MBSTRING_ASC or V_ASN1_* */
+	int multi;                /* 1: the last two in one RDN */
+	int fast;                 /* 1: the fast path must take it */
+} dn_table[] = {
+    {{{"CN", "pump-1.site-a.test"}}, MBSTRING_ASC, 0, 1},
+    {{{"C", "DE"}, {"O", "St. Elsewhere"}, {"OU", "ICU"}, {"CN", "Monitor #4"}},
+	MBSTRING_ASC, 0, 1},
+    {{{"DC", "test"}, {"DC", "hospital"}, {"UID", "u42"},
+	 {"emailAddress", "pki@hospital.test"}},
+	MBSTRING_ASC, 0, 1},
+    {{{"serialNumber", "SN-1"}, {"SN", "Doe"}, {"GN", "Jane"},
+	 {"title", "Dr."}},
+	MBSTRING_ASC, 0, 1},
+    {{{"street", "1 Main St"}, {"postalCode", "12345"}, {"L", "Town"},
+	 {"ST", "State"}},
+	MBSTRING_ASC, 0, 1},
+    {{{"dnQualifier", "q=1"}}, MBSTRING_ASC, 0, 1},
+    {{{"CN", "a,b"}}, MBSTRING_ASC, 0, 0},
+    {{{"CN", "a+b"}}, MBSTRING_ASC, 0, 0},
+    {{{"CN", "#hash"}}, MBSTRING_ASC, 0, 0},
+    {{{"CN", " lead"}}, MBSTRING_ASC, 0, 0},
+    {{{"CN", "trail "}}, MBSTRING_ASC, 0, 0},
+    {{{"CN", "quo\"te"}}, MBSTRING_ASC, 0, 0},
+    {{{"CN", "back\\slash"}}, MBSTRING_ASC, 0, 0},
+    {{{"CN", "<angle>"}}, MBSTRING_ASC, 0, 0},
+    {{{"CN", "semi;colon"}}, MBSTRING_ASC, 0, 0},
+    {{{"CN", "caf\xc3\xa9"}}, MBSTRING_UTF8, 0, 0},
+    {{{"O", "x"}, {"CN", "a"}, {"OU", "b"}}, MBSTRING_ASC, 1, 0},
+    {{{"businessCategory", "Hospital"}}, MBSTRING_ASC, 0, 0},
+};
+
+START_TEST(test_dn_fast_matches_openssl)
+{
+	X509_NAME *name = X509_NAME_new();
+	unsigned char *der = NULL;
+	char *fast = NULL, *slow = NULL;
+	char errmsg[CS_ERRMSG_SIZE];
+	int len, took;
+	size_t n = 0;
+
+	while (n < 4 && dn_table[_i].fields[n][0] != NULL)
+		n++;
+	for (size_t k = 0; k < n; k++) {
+		int set = dn_table[_i].multi && k == n - 1 ? -1 : 0;
+
+		ck_assert_int_eq(X509_NAME_add_entry_by_txt(name,
+				     dn_table[_i].fields[k][0],
+				     dn_table[_i].type,
+				     (const unsigned char *)dn_table[_i]
+					 .fields[k][1],
+				     -1, -1, set),
+		    1);
+	}
+	len = i2d_X509_NAME(name, &der);
+	ck_assert_int_gt(len, 0);
+	took = cs_dn_fast(der, (size_t)len, &fast);
+	ck_assert_int_eq(took, dn_table[_i].fast);
+	ck_assert_int_eq(cs_x509__name_text(name, &slow, errmsg), 0);
+	if (took)
+		ck_assert_str_eq(fast, slow);
+	free(fast);
+	free(slow);
+	OPENSSL_free(der);
+	X509_NAME_free(name);
+}
+END_TEST
+
+START_TEST(test_dn_fast_refuses_malformed)
+{
+	static const struct {
+		const char *der;
+		size_t len;
+	} bad[] = {
+	    {"", 0},
+	    {"\x30", 1},
+	    {"\x30\x03\x31\x01", 4}, /* truncated */
+	    {"\x30\x02\x31\x00", 4}, /* empty RDN */
+	    {"\x30\x00\x00", 3},     /* trailing byte */
+	    {"\x31\x00", 2},         /* SET, not SEQUENCE */
+	    {"\x30\x0b\x31\x09\x30\x07\x06\x03\x55\x04\x03\x05\x00", 13},
+	    /* well formed, but a BMPString: OpenSSL's to print */
+	    {"\x30\x0f\x31\x0d\x30\x0b\x06\x03\x55\x04\x03\x1e\x04"
+	     "\x00\x41\x00\x42",
+		17},
+	};
+	char *out = NULL;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_int_eq(cs_dn_fast((const uint8_t *)bad[i].der,
+				     bad[i].len, &out),
+		    0);
+		ck_assert_ptr_null(out);
+	}
+	ck_assert_int_eq(cs_dn_fast((const uint8_t *)"\x30\x00", 2, &out), 1);
+	ck_assert_str_eq(out, "");
+	free(out);
+}
+END_TEST
+
 START_TEST(test_names_free_and_count)
 {
 	struct cs_names n = {0};
@@ -1503,6 +1607,9 @@ x509_suite(void)
 	tcase_add_test(tc, test_parse_der_ca_and_path_length);
 	tcase_add_loop_test(tc, test_parse_der_key_types, 0,
 	    sizeof key_table / sizeof key_table[0]);
+	tcase_add_loop_test(tc, test_dn_fast_matches_openssl, 0,
+	    (int)(sizeof dn_table / sizeof dn_table[0]));
+	tcase_add_test(tc, test_dn_fast_refuses_malformed);
 	tcase_add_loop_test(tc, test_parse_der_subject_rfc4514, 0,
 	    sizeof name_table / sizeof name_table[0]);
 	tcase_add_test(tc, test_parse_der_times_outside_utctime_years);
