@@ -451,8 +451,13 @@ set_status(struct cs_store *s, const struct cs_cert *c, uint8_t status,
 
 	cs_store__cert_parts(c, &p);
 	p.hdr.status = status;
-	p.hdr.reason = status == CS_STATUS_REVOKED ? reason : 0;
-	p.hdr.revoked_at = status == CS_STATUS_REVOKED ? at : 0;
+	/* a released hold keeps removeFromCRL and its time, for delta CRLs */
+	p.hdr.reason =
+	    status == CS_STATUS_REVOKED || reason == CS_REASON_REMOVE_FROM_CRL
+		? reason
+		: 0;
+	p.hdr.revoked_at =
+	    p.hdr.reason != 0 || status == CS_STATUS_REVOKED ? at : 0;
 	p.hdr.invalidity_date = status == CS_STATUS_REVOKED ? invalidity : 0;
 	p.hdr.updated_index = index;
 	cs_store__cert_replace(s, cs_store__cert_build(&p));
@@ -627,7 +632,8 @@ apply_revoke(struct cs_store *s, const struct cs_cmd *c, uint64_t index,
 		if (cert->status != CS_STATUS_REVOKED ||
 		    cert->reason != CS_REASON_CERTIFICATE_HOLD)
 			return CS_ECONFLICT;
-		set_status(s, cert, CS_STATUS_VALID, 0, 0, 0, index);
+		set_status(s, cert, CS_STATUS_VALID, CS_REASON_REMOVE_FROM_CRL,
+		    c->time, 0, index);
 		res->count = 1;
 		return 0;
 	}

@@ -255,7 +255,8 @@ destroy(struct cs_store *s)
 	cs_tindex_free(s->by_not_after);
 	cs_index_free(s->key_by_id);
 	cs_index_free(s->actor_by_name);
-	free(s->revoked);
+	free(s->revoked.v);
+	free(s->released.v);
 	free(s->dedupe);
 	cs_index_free(s->dedupe_by_id);
 	free(s->snap_bufs);
@@ -769,34 +770,40 @@ each_tag(const struct cs_cert *c, struct cs_index *ix, uint32_t seq,
 }
 
 static void
-revoked_add(struct cs_store *s, uint32_t seq)
+seqset_add(struct cs_seqset *set, uint32_t seq)
 {
-	size_t pos = cs_ids_upper_bound(s->revoked, s->nrevoked, seq);
+	size_t pos = cs_ids_upper_bound(set->v, set->n, seq);
 
-	if (pos > 0 && s->revoked[pos - 1] == seq)
+	if (pos > 0 && set->v[pos - 1] == seq)
 		return;
-	if (s->nrevoked == s->caprevoked) {
-		s->caprevoked = s->caprevoked == 0 ? 64 : s->caprevoked * 2;
-		s->revoked = cs_reallocarray(s->revoked, s->caprevoked,
-		    sizeof *s->revoked);
+	if (set->n == set->cap) {
+		set->cap = set->cap == 0 ? 64 : set->cap * 2;
+		set->v = cs_reallocarray(set->v, set->cap, sizeof *set->v);
 	}
-	memmove(s->revoked + pos + 1, s->revoked + pos,
-	    (s->nrevoked - pos) * sizeof *s->revoked);
-	s->revoked[pos] = seq;
-	s->nrevoked++;
+	memmove(set->v + pos + 1, set->v + pos,
+	    (set->n - pos) * sizeof *set->v);
+	set->v[pos] = seq;
+	set->n++;
 }
 
 static void
-revoked_remove(struct cs_store *s, uint32_t seq)
+seqset_remove(struct cs_seqset *set, uint32_t seq)
 {
-	size_t pos = cs_ids_upper_bound(s->revoked, s->nrevoked, seq);
+	size_t pos = cs_ids_upper_bound(set->v, set->n, seq);
 
-	if (pos == 0 || s->revoked[pos - 1] != seq)
+	if (pos == 0 || set->v[pos - 1] != seq)
 		return;
 	pos--;
-	memmove(s->revoked + pos, s->revoked + pos + 1,
-	    (s->nrevoked - pos - 1) * sizeof *s->revoked);
-	s->nrevoked--;
+	memmove(set->v + pos, set->v + pos + 1,
+	    (set->n - pos - 1) * sizeof *set->v);
+	set->n--;
+}
+
+static bool
+released(const struct cs_cert *c)
+{
+	return c->status == CS_STATUS_VALID &&
+	       c->reason == CS_REASON_REMOVE_FROM_CRL;
 }
 
 static void
@@ -879,7 +886,9 @@ cs_store__cert_insert(struct cs_store *s, struct cs_cert *c)
 	owner_index(s, c, true);
 	tags_index(s, c, true);
 	if (c->status == CS_STATUS_REVOKED)
-		revoked_add(s, seq);
+		seqset_add(&s->revoked, seq);
+	if (released(c))
+		seqset_add(&s->released, seq);
 }
 
 void
@@ -904,11 +913,17 @@ cs_store__cert_replace(struct cs_store *s, struct cs_cert *c)
 		bool revoked = c->status == CS_STATUS_REVOKED;
 
 		if (revoked)
-			revoked_add(s, c->seq);
+			seqset_add(&s->revoked, c->seq);
 		else
-			revoked_remove(s, c->seq);
+			seqset_remove(&s->revoked, c->seq);
 		cs_tindex_set_flags(s->by_not_after, c->not_after, c->seq,
 		    revoked ? REVOKED_FLAG : 0);
+	}
+	if (released(old) != released(c)) {
+		if (released(c))
+			seqset_add(&s->released, c->seq);
+		else
+			seqset_remove(&s->released, c->seq);
 	}
 	s->certs[c->seq] = c;
 	s->cert_sizes[c->seq] = c->size;

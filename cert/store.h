@@ -264,6 +264,16 @@ void cs_store_revoked(const struct cs_store *s, const char *issuer,
     uint32_t *next);
 size_t cs_store_revoked_count(const struct cs_store *s);
 
+/* What a CRL of issuer (RFC 4514) lists, one call of fn per certificate:
+ * with changed_after 0 (a full CRL), every revoked certificate; else (a
+ * delta CRL on a base published at log index changed_after) the revoked
+ * certificates and the released holds (status valid, reason
+ * removeFromCRL, revoked_at the release time) changed after that index.
+ * Revoked ones come first, each group in seq order. */
+void cs_store_crl_entries(const struct cs_store *s, const char *issuer,
+    uint64_t changed_after, void (*fn)(void *arg, const struct cs_cert *c),
+    void *arg);
+
 /* Counts by status at time now, and valid certificates expiring in
  * [now, now + within). For metrics. O(1) and O(log n + k). */
 void cs_store_counts(const struct cs_store *s, int64_t now, size_t *valid,

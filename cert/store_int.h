@@ -61,6 +61,12 @@ struct cs_dedupe_entry {
 	struct cs_result res;
 };
 
+/* A sorted set of certificate seqs. */
+struct cs_seqset {
+	uint32_t *v;
+	size_t n, cap;
+};
+
 struct cs_store {
 	uint64_t applied_index;
 
@@ -78,8 +84,9 @@ struct cs_store {
 	struct cs_index *by_owner;      /* owner -> seqs */
 	struct cs_index *by_tag;        /* tag -> seqs */
 	struct cs_tindex *by_not_after; /* flag 1: revoked */
-	uint32_t *revoked;              /* sorted seqs */
-	size_t nrevoked, caprevoked;
+	struct cs_seqset revoked;       /* status revoked */
+	struct cs_seqset released;      /* holds removed (reason removeFromCRL):
+					   delta CRLs list them */
 
 	/* keys: keys[seq], seq 1..nkeys */
 	struct cs_key **keys;

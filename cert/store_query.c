@@ -162,7 +162,7 @@ cs_store_search(const struct cs_store *s, const struct cs_query *q,
 		consider_key(&p, s->by_serial, key, klen);
 	}
 	if (q->status == CS_STATUS_REVOKED)
-		consider(&p, s->revoked, s->nrevoked);
+		consider(&p, s->revoked.v, s->revoked.n);
 
 	/* A time window (or "expired") with nothing more selective: take
 	 * the window from the ordered index and sort it by seq. */
@@ -267,9 +267,9 @@ cs_store_revoked(const struct cs_store *s, const char *issuer, uint32_t after,
 	size_t got = 0;
 
 	*next = 0;
-	for (size_t i = cs_ids_upper_bound(s->revoked, s->nrevoked, after);
-	     i < s->nrevoked; i++) {
-		const struct cs_cert *c = s->certs[s->revoked[i]];
+	for (size_t i = cs_ids_upper_bound(s->revoked.v, s->revoked.n, after);
+	     i < s->revoked.n; i++) {
+		const struct cs_cert *c = s->certs[s->revoked.v[i]];
 
 		if (issuer != NULL && strcmp(cs_cert_issuer(c), issuer) != 0)
 			continue;
@@ -285,7 +285,7 @@ cs_store_revoked(const struct cs_store *s, const char *issuer, uint32_t after,
 size_t
 cs_store_revoked_count(const struct cs_store *s)
 {
-	return s->nrevoked;
+	return s->revoked.n;
 }
 
 void
@@ -302,9 +302,9 @@ cs_store_counts(const struct cs_store *s, int64_t now, size_t *valid,
 		if (!(flags & REVOKED_FLAG))
 			exp++;
 	}
-	*revoked = s->nrevoked;
+	*revoked = s->revoked.n;
 	*expired = exp;
-	*valid = s->ncerts - s->nrevoked - exp;
+	*valid = s->ncerts - s->revoked.n - exp;
 }
 
 size_t
@@ -321,4 +321,23 @@ cs_store_count_expiring(const struct cs_store *s, int64_t now, int64_t within)
 			k++;
 	}
 	return k;
+}
+
+void
+cs_store_crl_entries(const struct cs_store *s, const char *issuer,
+    uint64_t changed_after, void (*fn)(void *arg, const struct cs_cert *c),
+    void *arg)
+{
+	const struct cs_seqset *sets[2] = {&s->revoked, &s->released};
+
+	for (int k = 0; k < (changed_after > 0 ? 2 : 1); k++) {
+		for (size_t i = 0; i < sets[k]->n; i++) {
+			const struct cs_cert *c = s->certs[sets[k]->v[i]];
+
+			if (c->updated_index <= changed_after ||
+			    strcmp(cs_cert_issuer(c), issuer) != 0)
+				continue;
+			fn(arg, c);
+		}
+	}
 }

@@ -612,6 +612,20 @@ START_TEST(test_cmd_apply_import_bundle_with_duplicate)
 }
 END_TEST
 
+struct crl_seen {
+	size_t n;
+	int last_reason;
+};
+
+static void
+crl_seen_fn(void *arg, const struct cs_cert *c)
+{
+	struct crl_seen *seen = arg;
+
+	seen->n++;
+	seen->last_reason = c->reason;
+}
+
 START_TEST(test_cmd_apply_revoke_rules)
 {
 	size_t len;
@@ -645,8 +659,28 @@ START_TEST(test_cmd_apply_revoke_rules)
 	ck_assert_int_eq(cs_test_apply(st, &cmd, NULL), 0);
 	c = cs_store_get_fp(st, fp);
 	ck_assert_int_eq(c->status, CS_STATUS_VALID);
-	ck_assert_int_eq(c->revoked_at, 0);
+	/* a released hold remembers removeFromCRL and when, for delta CRLs */
+	ck_assert_int_eq(c->reason, CS_REASON_REMOVE_FROM_CRL);
+	ck_assert_int_eq(c->revoked_at, 1100);
 	ck_assert_uint_eq(cs_store_revoked_count(st), 0);
+	{
+		struct crl_seen seen = {0};
+
+		cs_store_crl_entries(st, cs_cert_issuer(c), 0, crl_seen_fn,
+		    &seen);
+		ck_assert_uint_eq(seen.n, 0); /* not on a full CRL */
+		cs_store_crl_entries(st, cs_cert_issuer(c),
+		    c->updated_index - 1, crl_seen_fn, &seen);
+		ck_assert_uint_eq(seen.n, 1); /* on a delta after the hold */
+		ck_assert_int_eq(seen.last_reason, CS_REASON_REMOVE_FROM_CRL);
+		seen.n = 0;
+		cs_store_crl_entries(st, cs_cert_issuer(c), c->updated_index,
+		    crl_seen_fn, &seen);
+		ck_assert_uint_eq(seen.n, 0); /* not on a later delta */
+		cs_store_crl_entries(st, "CN=another issuer",
+		    c->updated_index - 1, crl_seen_fn, &seen);
+		ck_assert_uint_eq(seen.n, 0);
+	}
 	/* unrevoke of a valid certificate */
 	cs_test_cmd_init(&cmd, CS_CMD_UNREVOKE, 1100);
 	memcpy(cmd.u.revoke.fp, fp, 32);

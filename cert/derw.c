@@ -1,0 +1,247 @@
+#include "cert/derw.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cert/der.h"
+#include "lib/error.h"
+
+void
+cs_derw_init(struct cs_derw *w, struct cs_buf *b)
+{
+	w->b = b;
+	w->err = 0;
+}
+
+static void
+put(struct cs_derw *w, const void *p, size_t len)
+{
+	int rc;
+
+	if (w->err != 0 || len == 0)
+		return;
+	rc = cs_buf_append(w->b, p, len);
+	if (rc < 0)
+		w->err = rc;
+}
+
+/* The length octets of len; returns how many. */
+static size_t
+length_octets(size_t len, uint8_t out[5])
+{
+	size_t n = 0;
+
+	if (len < 0x80) {
+		out[0] = (uint8_t)len;
+		return 1;
+	}
+	for (size_t v = len; v > 0; v >>= 8)
+		n++;
+	out[0] = (uint8_t)(0x80 | n);
+	for (size_t i = 0; i < n; i++)
+		out[n - i] = (uint8_t)(len >> (8 * i));
+	return n + 1;
+}
+
+size_t
+cs_derw_begin(struct cs_derw *w, uint8_t tag)
+{
+	uint8_t hdr[2] = {tag, 0};
+	size_t mark = w->b->len;
+
+	put(w, hdr, 2);
+	return mark;
+}
+
+void
+cs_derw_end(struct cs_derw *w, size_t mark)
+{
+	uint8_t lo[5];
+	size_t len, n;
+	uint8_t *p;
+
+	if (w->err != 0)
+		return;
+	len = w->b->len - mark - 2;
+	n = length_octets(len, lo);
+	if (n > 1) {
+		int rc = cs_buf_reserve(w->b, n - 1);
+
+		if (rc < 0) {
+			w->err = rc;
+			return;
+		}
+		p = w->b->data + mark;
+		memmove(p + 1 + n, p + 2, len);
+		w->b->len += n - 1;
+		w->b->data[w->b->len] = '\0';
+	}
+	memcpy(w->b->data + mark + 1, lo, n);
+}
+
+void
+cs_derw_tlv(struct cs_derw *w, uint8_t tag, const void *p, size_t len)
+{
+	uint8_t hdr[6];
+	size_t n;
+
+	hdr[0] = tag;
+	n = length_octets(len, hdr + 1);
+	put(w, hdr, n + 1);
+	put(w, p, len);
+}
+
+void
+cs_derw_raw(struct cs_derw *w, const void *p, size_t len)
+{
+	put(w, p, len);
+}
+
+void
+cs_derw_uint(struct cs_derw *w, const uint8_t *be, size_t len)
+{
+	uint8_t zero = 0;
+	size_t mark;
+
+	while (len > 1 && be[0] == 0) {
+		be++;
+		len--;
+	}
+	if (len == 0) {
+		cs_derw_tlv(w, CS_DER_INTEGER, &zero, 1);
+		return;
+	}
+	mark = cs_derw_begin(w, CS_DER_INTEGER);
+	if (be[0] & 0x80)
+		put(w, &zero, 1);
+	put(w, be, len);
+	cs_derw_end(w, mark);
+}
+
+void
+cs_derw_u64(struct cs_derw *w, uint64_t v)
+{
+	uint8_t be[8];
+
+	for (int i = 0; i < 8; i++)
+		be[i] = (uint8_t)(v >> (56 - 8 * i));
+	cs_derw_uint(w, be, sizeof be);
+}
+
+void
+cs_derw_bool(struct cs_derw *w, bool v)
+{
+	uint8_t b = v ? 0xff : 0x00;
+
+	cs_derw_tlv(w, CS_DER_BOOLEAN, &b, 1);
+}
+
+void
+cs_derw_oid(struct cs_derw *w, struct cs_oid oid)
+{
+	cs_derw_tlv(w, CS_DER_OID, oid.der, oid.len);
+}
+
+void
+cs_derw_null(struct cs_derw *w)
+{
+	cs_derw_tlv(w, CS_DER_NULL, NULL, 0);
+}
+
+void
+cs_derw_octets(struct cs_derw *w, const void *p, size_t len)
+{
+	cs_derw_tlv(w, CS_DER_OCTET_STRING, p, len);
+}
+
+void
+cs_derw_bits(struct cs_derw *w, const void *p, size_t len)
+{
+	uint8_t unused = 0;
+	size_t mark = cs_derw_begin(w, CS_DER_BIT_STRING);
+
+	put(w, &unused, 1);
+	put(w, p, len);
+	cs_derw_end(w, mark);
+}
+
+void
+cs_derw_named_bits(struct cs_derw *w, uint32_t bits, int nbits)
+{
+	uint8_t v[5] = {0};
+	int last = -1;
+
+	for (int i = 0; i < nbits && i < 32; i++) {
+		if (bits & (1u << i)) {
+			v[1 + i / 8] |= (uint8_t)(0x80 >> (i % 8));
+			last = i;
+		}
+	}
+	if (last < 0) {
+		cs_derw_tlv(w, CS_DER_BIT_STRING, v, 1);
+		return;
+	}
+	v[0] = (uint8_t)(7 - last % 8); /* unused bits of the last byte */
+	cs_derw_tlv(w, CS_DER_BIT_STRING, v, (size_t)(2 + last / 8));
+}
+
+static void
+time_as(struct cs_derw *w, int64_t t, bool utc)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char s[32];
+	int n;
+
+	if (gmtime_r(&tt, &tm) == NULL) {
+		if (w->err == 0)
+			w->err = CS_EINVAL;
+		return;
+	}
+	if (utc)
+		n = snprintf(s, sizeof s, "%02d%02d%02d%02d%02d%02dZ",
+		    tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec);
+	else
+		n = snprintf(s, sizeof s, "%04d%02d%02d%02d%02d%02dZ",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec);
+	if (n <= 0 || (size_t)n >= sizeof s || tm.tm_year + 1900 > 9999 ||
+	    tm.tm_year + 1900 < 0) {
+		if (w->err == 0)
+			w->err = CS_EINVAL;
+		return;
+	}
+	cs_derw_tlv(w, utc ? CS_DER_UTCTIME : CS_DER_GENTIME, s, (size_t)n);
+}
+
+void
+cs_derw_time(struct cs_derw *w, int64_t t)
+{
+	/* 1950-01-01 .. 2049-12-31 in UTCTime (RFC 5280 4.1.2.5) */
+	time_as(w, t, t >= -631152000 && t < 2524608000);
+}
+
+void
+cs_derw_gentime(struct cs_derw *w, int64_t t)
+{
+	time_as(w, t, false);
+}
+
+void
+cs_derw_str(struct cs_derw *w, uint8_t tag, const char *s)
+{
+	cs_derw_tlv(w, tag, s, strlen(s));
+}
+
+void
+cs_derw_enum(struct cs_derw *w, uint8_t v)
+{
+	if (v >= 0x80) {
+		if (w->err == 0)
+			w->err = CS_EINVAL;
+		return;
+	}
+	cs_derw_tlv(w, CS_DER_ENUMERATED, &v, 1);
+}
