@@ -26,7 +26,9 @@ struct cs_csr_info {
 	int key_bits;
 	char curve[32];                /* "P-256", "P-384", "" */
 	uint8_t key_id[CS_SHA256_LEN]; /* SHA-256 of spki */
-	uint8_t *spki;                 /* DER SubjectPublicKeyInfo */
+	uint8_t *subject_der;          /* the DER Name */
+	size_t subject_der_len;
+	uint8_t *spki; /* DER SubjectPublicKeyInfo */
 	size_t spki_len;
 	uint8_t *der; /* the whole request, DER */
 	size_t der_len;
