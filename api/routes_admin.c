@@ -129,17 +129,18 @@ profile_json(const char *name, const struct cs_profile *p)
 		if ((p->key_usage & bit) && strcmp(cs_ku_name(bit), "?") != 0)
 			json_array_append_new(ku, json_string(cs_ku_name(bit)));
 	}
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:{s:o, s:o, s:o, s:o},"
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:{s:o, s:o, s:o, s:o, "
+			 "s:o},"
 			 " s:b, s:o, s:o, s:o, s:o, s:s}",
 	    "name", name, "issuer", p->issuer, "key_types", keys,
 	    "max_validity", duration_json(p->max_validity), "rotate_after",
 	    duration_json(p->rotate_after), "allow", "dns",
 	    strv_json(&p->allow.dns), "ip", strv_json(&p->allow.ip), "uri",
-	    strv_json(&p->allow.uri), "email", strv_json(&p->allow.email),
-	    "allow_no_san", p->allow_no_san, "key_usage", ku, "eku",
-	    strv_json(&p->eku), "crl_urls", strv_json(&p->crl_urls),
-	    "ocsp_urls", strv_json(&p->ocsp_urls), "description",
-	    p->description != NULL ? p->description : "");
+	    strv_json(&p->allow.uri), "email", strv_json(&p->allow.email), "cn",
+	    strv_json(&p->allow_cn), "allow_no_san", p->allow_no_san,
+	    "key_usage", ku, "eku", strv_json(&p->eku), "crl_urls",
+	    strv_json(&p->crl_urls), "ocsp_urls", strv_json(&p->ocsp_urls),
+	    "description", p->description != NULL ? p->description : "");
 }
 
 static int
@@ -215,13 +216,26 @@ profile_from(json_t *o, struct cs_profile *p, char *err)
 		snprintf(err, CS_ERRMSG_SIZE, "allow: an object");
 		return CS_EINVAL;
 	}
+	json_object_foreach(allow, k, v)
+	{
+		if (strcmp(k, "dns") != 0 && strcmp(k, "ip") != 0 &&
+		    strcmp(k, "uri") != 0 && strcmp(k, "email") != 0 &&
+		    strcmp(k, "cn") != 0) {
+			snprintf(err, CS_ERRMSG_SIZE,
+			    "allow: unknown field \"%s\" (dns, ip, uri, "
+			    "email, cn)",
+			    k);
+			return CS_EINVAL;
+		}
+	}
 	if (strv_from(json_object_get(allow, "dns"), 256, &p->allow.dns) < 0 ||
 	    strv_from(json_object_get(allow, "ip"), 256, &p->allow.ip) < 0 ||
 	    strv_from(json_object_get(allow, "uri"), 256, &p->allow.uri) < 0 ||
 	    strv_from(json_object_get(allow, "email"), 256, &p->allow.email) <
-		0) {
+		0 ||
+	    strv_from(json_object_get(allow, "cn"), 256, &p->allow_cn) < 0) {
 		snprintf(err, CS_ERRMSG_SIZE,
-		    "allow: {dns, ip, uri, email}: lists of at most 256 "
+		    "allow: {dns, ip, uri, email, cn}: lists of at most 256 "
 		    "patterns");
 		return CS_EINVAL;
 	}

@@ -35,6 +35,7 @@
 #define OID_ED25519      "\x2b\x65\x70"
 #define OID_EXT_REQ      "\x2a\x86\x48\x86\xf7\x0d\x01\x09\x0e"
 #define OID_SAN          "\x55\x1d\x11"
+#define OID_CN           "\x55\x04\x03"
 #define OID_IS(d, lit)                                                         \
 	((d).len == sizeof lit - 1 && memcmp((d).p, lit, sizeof lit - 1) == 0)
 
@@ -357,6 +358,48 @@ get_names(struct cs_der attrs, struct cs_names *out, char *errmsg)
 	return 0;
 }
 
+/* The commonName of the subject: counted, and when there is exactly one
+ * in a string type whose bytes are the text (UTF8String, PrintableString,
+ * IA5String), kept as text and as its value TLV. A CN in another string
+ * type is counted but not kept, so a profile check refuses it. */
+static void
+find_cn(struct cs_der name, struct cs_csr_info *ci)
+{
+	struct cs_der in = name, seq, found = {NULL, 0}, found_v = {NULL, 0};
+	uint8_t tag;
+
+	if (cs_der_expect(&in, CS_DER_SEQUENCE, &seq, NULL) < 0)
+		return;
+	while (seq.len > 0) {
+		struct cs_der set;
+
+		if (cs_der_expect(&seq, 0x31, &set, NULL) < 0)
+			return;
+		while (set.len > 0) {
+			struct cs_der ava, oid, v, whole;
+
+			if (cs_der_expect(&set, CS_DER_SEQUENCE, &ava, NULL) <
+				0 ||
+			    cs_der_expect(&ava, CS_DER_OID, &oid, NULL) < 0 ||
+			    cs_der_next(&ava, &tag, &v, &whole) < 0)
+				return;
+			if (!OID_IS(oid, OID_CN))
+				continue;
+			ci->ncn++;
+			if (tag == 0x0c || tag == 0x13 || tag == 0x16) {
+				found = whole;
+				found_v = v;
+			}
+		}
+	}
+	if (ci->ncn != 1 || found.p == NULL ||
+	    memchr(found_v.p, '\0', found_v.len) != NULL)
+		return;
+	ci->cn = cs_strndup((const char *)found_v.p, found_v.len);
+	ci->cn_value = cs_memdup(found.p, found.len);
+	ci->cn_value_len = found.len;
+}
+
 static int
 subject_text(struct cs_der name, char **out, char *errmsg)
 {
@@ -447,6 +490,7 @@ fill(struct cs_csr_info *ci, const uint8_t *der, size_t len, char *errmsg)
 		return rc;
 	ci->subject_der = cs_memdup(subject.p, subject.len);
 	ci->subject_der_len = subject.len;
+	find_cn(subject, ci);
 	return get_names(attrs, &ci->names, errmsg);
 }
 
@@ -496,6 +540,8 @@ cs_csr_info_free(struct cs_csr_info *ci)
 	cs_names_free(&ci->names);
 	free(ci->spki);
 	free(ci->subject_der);
+	free(ci->cn);
+	free(ci->cn_value);
 	free(ci->der);
 	free(ci);
 }

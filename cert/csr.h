@@ -28,6 +28,11 @@ struct cs_csr_info {
 	uint8_t key_id[CS_SHA256_LEN]; /* SHA-256 of spki */
 	uint8_t *subject_der;          /* the DER Name */
 	size_t subject_der_len;
+	char *cn;          /* the subject's commonName, or NULL (none, or more
+			      than one: ncn says) */
+	uint8_t *cn_value; /* its value TLV as the request encoded it */
+	size_t cn_value_len;
+	int ncn;       /* commonName attributes in the subject */
 	uint8_t *spki; /* DER SubjectPublicKeyInfo */
 	size_t spki_len;
 	uint8_t *der; /* the whole request, DER */

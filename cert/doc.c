@@ -53,6 +53,7 @@ static const struct field profile_fields[] = {
     {"allow_uri", F_STRV, P(allow.uri), 0, 256, false},
     {"allow_email", F_STRV, P(allow.email), 0, 256, false},
     {"allow_no_san", F_BOOL, P(allow_no_san), 0, 0, false},
+    {"allow_cn", F_STRV, P(allow_cn), 0, 256, false},
     {"key_usage", F_U32, P(key_usage), 0, 0xffff, false},
     {"eku", F_STRV, P(eku), 0, 32, false},
     {"crl_urls", F_STRV, P(crl_urls), 0, 16, false},

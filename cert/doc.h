@@ -43,6 +43,9 @@ struct cs_profile {
 				     due; 0 = only expiry matters */
 	struct cs_names allow;    /* allowed name patterns: DNS with wildcards,
 				     IP ranges in CIDR, URI and e-mail globs */
+	struct cs_strv allow_cn;  /* globs for the subject CN; empty: the CN
+				     must be one of the request's SANs or
+				     match allow.dns */
 	bool allow_no_san;        /* accept CSRs that name nothing in SANs */
 	uint32_t key_usage;       /* CS_KU_* */
 	struct cs_strv eku;       /* short names or dotted OIDs */

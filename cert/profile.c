@@ -2,13 +2,17 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <openssl/objects.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/objects.h>
+
 #include "lib/error.h"
+#include "lib/mem.h"
 
 static const struct {
 	const char *name;
@@ -317,6 +321,17 @@ cs_profile_validate(const struct cs_profile *p, char *errmsg)
 			return CS_EINVAL;
 		}
 	}
+	for (size_t i = 0; i < p->allow_cn.n; i++) {
+		const char *c = p->allow_cn.v[i];
+
+		while (*c >= 0x20 && *c <= 0x7e)
+			c++;
+		if (p->allow_cn.v[i][0] == '\0' || *c != '\0') {
+			cs_errmsg_printf(errmsg, "allow.cn: an empty or "
+						 "non-printable pattern");
+			return CS_EINVAL;
+		}
+	}
 	if (cs_names_count(&p->allow) == 0 && !p->allow_no_san) {
 		cs_errmsg_printf(errmsg, "allow: no name pattern: the profile "
 					 "could issue nothing (or set "
@@ -351,4 +366,137 @@ cs_profile_validate(const struct cs_profile *p, char *errmsg)
 		}
 	}
 	return 0;
+}
+
+static void violation(struct cs_strv *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+violation(struct cs_strv *out, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	out->v = cs_reallocarray(out->v, out->n + 1, sizeof *out->v);
+	out->v[out->n++] = cs_strdup(buf);
+}
+
+static bool
+any_match(const struct cs_strv *patterns, const char *value,
+    bool (*match)(const char *, const char *))
+{
+	for (size_t i = 0; i < patterns->n; i++)
+		if (match(patterns->v[i], value))
+			return true;
+	return false;
+}
+
+static bool
+is_san(const struct cs_names *n, const char *value)
+{
+	const struct cs_strv *lists[4] = {&n->dns, &n->ip, &n->uri, &n->email};
+
+	for (int l = 0; l < 4; l++)
+		for (size_t i = 0; i < lists[l]->n; i++)
+			if (strcasecmp(lists[l]->v[i], value) == 0)
+				return true;
+	return false;
+}
+
+/* The allowed key specs as text ("p256, p384"). */
+static void
+keyspecs_text(uint32_t specs, char *buf, size_t size)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (uint32_t bit = 1; bit <= CS_KEYSPEC_ALL; bit <<= 1) {
+		if ((specs & bit) && off < size)
+			off += (size_t)snprintf(buf + off, size - off, "%s%s",
+			    off > 0 ? ", " : "", cs_keyspec_name(bit));
+	}
+}
+
+size_t
+cs_profile_check(const struct cs_profile *p, const struct cs_csr_info *csr,
+    int64_t validity, struct cs_strv *out)
+{
+	static const struct {
+		const char *kind;
+		size_t off;
+		bool (*match)(const char *, const char *);
+	} kinds[] = {
+	    {"dns", offsetof(struct cs_names, dns), cs_profile_dns_match},
+	    {"ip", offsetof(struct cs_names, ip), cs_profile_ip_match},
+	    {"uri", offsetof(struct cs_names, uri), cs_profile_glob_match},
+	    {"email", offsetof(struct cs_names, email), cs_profile_glob_match},
+	};
+	size_t before = out->n;
+	uint32_t spec;
+	char allowed[128];
+
+	if (cs_keyspec_of(csr->key_type, csr->key_bits, csr->curve, &spec) <
+		0 ||
+	    !(p->key_specs & spec)) {
+		keyspecs_text(p->key_specs, allowed, sizeof allowed);
+		violation(out, "key: %s %d%s%s is not allowed (allowed: %s)",
+		    cs_key_type_name(csr->key_type), csr->key_bits,
+		    csr->curve[0] != '\0' ? " " : "", csr->curve, allowed);
+	}
+	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+		const struct cs_strv *names =
+		    (const struct cs_strv *)(const void
+			    *)((const char *)&csr->names + kinds[k].off);
+		const struct cs_strv *pats = (const struct cs_strv *)(const void
+			*)((const char *)&p->allow + kinds[k].off);
+
+		for (size_t i = 0; i < names->n; i++) {
+			if (any_match(pats, names->v[i], kinds[k].match))
+				continue;
+			if (pats->n == 0)
+				violation(out,
+				    "%s: \"%s\" is not allowed (the profile "
+				    "allows no %s names)",
+				    kinds[k].kind, names->v[i], kinds[k].kind);
+			else
+				violation(out,
+				    "%s: \"%s\" matches none of the "
+				    "profile's %s patterns",
+				    kinds[k].kind, names->v[i], kinds[k].kind);
+		}
+	}
+	if (cs_names_count(&csr->names) == 0 && !p->allow_no_san)
+		violation(out, "names: the request has no subjectAltName and "
+			       "the profile requires one");
+	if (csr->ncn > 1) {
+		violation(out, "subject: %d commonNames (at most one)",
+		    csr->ncn);
+	} else if (csr->ncn == 1 && csr->cn == NULL) {
+		violation(out, "subject: the commonName must be a UTF8String, "
+			       "PrintableString or IA5String");
+	} else if (csr->cn != NULL) {
+		bool ok = p->allow_cn.n > 0
+			      ? any_match(&p->allow_cn, csr->cn,
+				    cs_profile_glob_match)
+			      : is_san(&csr->names, csr->cn) ||
+				    any_match(&p->allow.dns, csr->cn,
+					cs_profile_dns_match);
+
+		if (!ok)
+			violation(out, "subject: CN \"%s\" is not allowed (%s)",
+			    csr->cn,
+			    p->allow_cn.n > 0
+				? "it matches none of allow_cn"
+				: "not one of the request's names nor allowed "
+				  "by allow.dns; or set allow_cn");
+	}
+	if (validity < 0 || validity > p->max_validity)
+		violation(out,
+		    "validity: %lld s is more than the profile's maximum "
+		    "%lld s",
+		    (long long)validity, (long long)p->max_validity);
+	return out->n - before;
 }

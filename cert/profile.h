@@ -19,10 +19,21 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cert/csr.h"
 #include "cert/doc.h"
 
 /* Checks everything a profile says; 0 or CS_EINVAL naming the field. */
 int cs_profile_validate(const struct cs_profile *p, char *errmsg);
+
+/* What a request must satisfy to be issued under p: its key type and
+ * size; every SAN against the allow patterns of its kind; at least one
+ * SAN unless allow_no_san; at most one CN, which must match allow_cn or,
+ * when allow_cn is empty, be one of the request's SANs or match
+ * allow.dns; a requested validity (seconds; 0 = the profile's maximum)
+ * within max_validity. Each violation is appended to out as a sentence
+ * that names the value and the rule; returns how many. */
+size_t cs_profile_check(const struct cs_profile *p,
+    const struct cs_csr_info *csr, int64_t validity, struct cs_strv *out);
 
 /* Key specs: "rsa2048", "rsa3072", "rsa4096", "p256", "p384",
  * "ed25519" <-> CS_KEYSPEC_* bits. */
