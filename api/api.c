@@ -386,6 +386,7 @@ static void
 api_free(struct cs_api *api)
 {
 	cs_api__identities_free(api);
+	cs_api__issuers_free(api);
 	free(api->stats);
 	SSL_CTX_free(api->ssl_api);
 	SSL_CTX_free(api->ssl_public);

@@ -38,7 +38,11 @@
 #include "api/client.h"
 #include "api/http.h"
 #include "cert/cmd.h"
+#include "cert/doc.h"
+#include "cert/signer.h"
 #include "cert/store.h"
+#include "cert/x509.h"
+#include "lib/error.h"
 #include "raft/replica.h"
 
 enum cs_listener {
@@ -71,6 +75,23 @@ struct cs_identity {
 	bool node;          /* chains to the cluster CA */
 	char *der_b64;      /* the certificate, for forwarding */
 	uint64_t last_used; /* for the cache */
+};
+
+/* An issuer as this node can use it (ca.c): the document decoded, the
+ * CA certificate parsed, the key resolved (or why not). Reloaded when
+ * its document changes. */
+struct cs_api_issuer {
+	char *name;
+	uint8_t digest[32]; /* SHA-256 of the document it came from */
+	struct cs_issuer doc;
+	struct cs_cert_info *ci;
+	uint8_t *name_der; /* the CA's subject, DER */
+	size_t name_len;
+	char *cert_pem;
+	int key_rc; /* 0: signer is usable */
+	char key_err[CS_ERRMSG_SIZE];
+	struct cs_signer signer;
+	struct cs_api_issuer *next;
 };
 
 struct cs_api_req;
@@ -154,9 +175,10 @@ struct cs_api {
 	int closes_left;
 	cs_api_close_cb close_cb;
 	void *close_data;
-	struct member_op *member_op; /* an initial member being written */
-	unsigned works;              /* uv_queue_work jobs in flight */
-	struct cs_api_stat *stats;   /* metrics.c */
+	struct member_op *member_op;   /* an initial member being written */
+	unsigned works;                /* uv_queue_work jobs in flight */
+	struct cs_api_issuer *issuers; /* ca.c */
+	struct cs_api_stat *stats;     /* metrics.c */
 	size_t nstats, capstats;
 };
 
@@ -193,12 +215,17 @@ void cs_api__respond_json(struct cs_api_req *r, int status, json_t *body);
  * detail printf-style. */
 void cs_api__problem(struct cs_api_req *r, int status, const char *type,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The same with extra members (taken) in the body ("violations"). */
+void cs_api__problem_more(struct cs_api_req *r, int status, const char *type,
+    json_t *more, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* 503 with Retry-After, for "try again shortly". */
 void cs_api__unavailable(struct cs_api_req *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* The answer to a business result code from apply. */
 void cs_api__problem_rc(struct cs_api_req *r, int rc, const char *what);
 
+/* RFC 3339 UTC text, or null for 0. */
+json_t *cs_api__time_json(int64_t t);
 /* A certificate as the API shows it (DESIGN.md section 8). */
 json_t *cs_api__cert_json(const struct cs_cert *c, int64_t now, bool pem);
 /* The request body as JSON (an object), or NULL after answering 400. An
@@ -206,6 +233,24 @@ json_t *cs_api__cert_json(const struct cs_cert *c, int64_t now, bool pem);
 json_t *cs_api__body_json(struct cs_api_req *r);
 /* Parses a lower-case or upper-case 64-hex fingerprint. */
 int cs_api__parse_fp(const char *s, uint8_t fp[32]);
+
+/* ---- routes_admin.c: shared by the document routes ---- */
+
+/* The {} segment percent-decoded into the arena; NULL after a 400. */
+const char *cs_api__name_param(struct cs_api_req *r);
+json_t *cs_api__strv_json(const struct cs_strv *v);
+/* A JSON array of at most max strings into copies; 0 or CS_EINVAL. */
+int cs_api__strv_from(json_t *a, size_t max, struct cs_strv *out);
+/* "30d" or null for 0. */
+json_t *cs_api__duration_json(int64_t s);
+/* A duration field ("90d" or seconds; absent or null: 0); 0 or CS_EINVAL
+ * with err. */
+int cs_api__duration_field(json_t *o, const char *name, int64_t *out,
+    char *err);
+/* Proposes a document put (value given) or delete (value NULL), then
+ * answers with then(r) or 204. */
+void cs_api__propose_doc(struct cs_api_req *r, enum cs_ns ns, const char *key,
+    const struct cs_buf *value, cs_api_handler then);
 
 /* ---- write.c: the write path ---- */
 
@@ -233,6 +278,12 @@ void cs_api__pending_remove(struct cs_api_req *r);
  * or NULL. */
 const char *cs_api__member_url(struct cs_api *api, uint64_t id, char *buf,
     size_t size);
+
+/* ---- ca.c ---- */
+
+/* The issuer named so, as of the store now; NULL when there is none. */
+struct cs_api_issuer *cs_api__issuer(struct cs_api *api, const char *name);
+void cs_api__issuers_free(struct cs_api *api);
 
 /* ---- metrics.c ---- */
 
@@ -271,6 +322,13 @@ void cs_api__get_audit(struct cs_api_req *r);
 void cs_api__get_audit_verify(struct cs_api_req *r);
 void cs_api__get_snapshot(struct cs_api_req *r);
 void cs_api__get_metrics(struct cs_api_req *r);
+void cs_api__post_issue(struct cs_api_req *r);
+void cs_api__post_renew(struct cs_api_req *r);
+void cs_api__get_issuers(struct cs_api_req *r);
+void cs_api__get_issuer(struct cs_api_req *r);
+void cs_api__put_issuer(struct cs_api_req *r);
+void cs_api__delete_issuer(struct cs_api_req *r);
+void cs_api__get_ca_cert(struct cs_api_req *r);
 /* The initial members' documents, proposed once by a new leader. */
 void cs_api__write_members(struct cs_api *api);
 /* At close: raft operations not waited for any more. */

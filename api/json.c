@@ -66,8 +66,8 @@ cs_api__respond_json(struct cs_api_req *r, int status, json_t *body)
 
 static void
 vproblem(struct cs_api_req *r, int status, const char *type,
-    const struct cs_http_header *extra, size_t nextra, const char *fmt,
-    va_list ap)
+    const struct cs_http_header *extra, size_t nextra, json_t *more,
+    const char *fmt, va_list ap)
 {
 	char detail[1024];
 	char typ[96];
@@ -80,6 +80,10 @@ vproblem(struct cs_api_req *r, int status, const char *type,
 	snprintf(typ, sizeof typ, "urn:certstore:problem:%s", type);
 	o = json_pack("{s:s, s:s, s:i, s:s}", "type", typ, "title",
 	    cs_http_status_text(status), "status", status, "detail", detail);
+	if (more != NULL) {
+		json_object_update(o, more);
+		json_decref(more);
+	}
 	text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	if (text == NULL) {
@@ -100,7 +104,18 @@ cs_api__problem(struct cs_api_req *r, int status, const char *type,
 	va_list ap;
 
 	va_start(ap, fmt);
-	vproblem(r, status, type, NULL, 0, fmt, ap);
+	vproblem(r, status, type, NULL, 0, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+cs_api__problem_more(struct cs_api_req *r, int status, const char *type,
+    json_t *more, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vproblem(r, status, type, NULL, 0, more, fmt, ap);
 	va_end(ap);
 }
 
@@ -111,7 +126,7 @@ cs_api__unavailable(struct cs_api_req *r, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vproblem(r, 503, "unavailable", &retry, 1, fmt, ap);
+	vproblem(r, 503, "unavailable", &retry, 1, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -158,8 +173,8 @@ list_json(const struct cs_cert *c, enum cs_cert_list l)
 	return a;
 }
 
-static json_t *
-time_json(int64_t t)
+json_t *
+cs_api__time_json(int64_t t)
 {
 	char buf[CS_TIME_TEXT_SIZE];
 
@@ -181,11 +196,12 @@ cs_api__cert_json(const struct cs_cert *c, int64_t now, bool pem)
 	cs_cert_serial(c, &sn);
 	cs_serial_format(&sn, serial);
 	if (c->status == CS_STATUS_REVOKED) {
-		rev = json_pack("{s:o, s:s}", "time", time_json(c->revoked_at),
-		    "reason", cs_reason_name(c->reason));
+		rev = json_pack("{s:o, s:s}", "time",
+		    cs_api__time_json(c->revoked_at), "reason",
+		    cs_reason_name(c->reason));
 		if (c->invalidity_date != 0)
 			json_object_set_new(rev, "invalidity_date",
-			    time_json(c->invalidity_date));
+			    cs_api__time_json(c->invalidity_date));
 	}
 	o = json_pack("{s:s, s:s, s:s, s:s, s:{s:o, s:o, s:o, s:o}, s:o, s:o,"
 		      " s:s, s:s, s:i, s:b, s:s, s:o, s:s, s:o, s:o, s:o,"
@@ -194,8 +210,8 @@ cs_api__cert_json(const struct cs_cert *c, int64_t now, bool pem)
 	    "subject", cs_cert_subject(c), "sans", "dns",
 	    list_json(c, CS_LIST_DNS), "ip", list_json(c, CS_LIST_IP), "uri",
 	    list_json(c, CS_LIST_URI), "email", list_json(c, CS_LIST_EMAIL),
-	    "not_before", time_json(c->not_before), "not_after",
-	    time_json(c->not_after), "key_id", kid, "key_type",
+	    "not_before", cs_api__time_json(c->not_before), "not_after",
+	    cs_api__time_json(c->not_after), "key_id", kid, "key_type",
 	    cs_key_type_name((enum cs_key_type)c->key_type), "key_bits",
 	    (int)c->key_bits, "ca", c->ca != 0, "status",
 	    cs_status_name(cs_cert_status_at(c, now)), "revocation", rev,

@@ -23,8 +23,8 @@
 /* ---- common ---- */
 
 /* The {} segment, percent-decoded into the arena; NULL after 400. */
-static const char *
-name_param(struct cs_api_req *r)
+const char *
+cs_api__name_param(struct cs_api_req *r)
 {
 	const char *raw = r->params[0];
 	size_t n = strlen(raw), out;
@@ -39,8 +39,8 @@ name_param(struct cs_api_req *r)
 	return s;
 }
 
-static json_t *
-strv_json(const struct cs_strv *v)
+json_t *
+cs_api__strv_json(const struct cs_strv *v)
 {
 	json_t *a = json_array();
 
@@ -50,8 +50,8 @@ strv_json(const struct cs_strv *v)
 }
 
 /* A JSON array of strings into a strv of copies; 0, or CS_EINVAL. */
-static int
-strv_from(json_t *a, size_t max, struct cs_strv *out)
+int
+cs_api__strv_from(json_t *a, size_t max, struct cs_strv *out)
 {
 	if (a == NULL)
 		return 0;
@@ -83,8 +83,8 @@ on_doc_written(struct cs_api_req *r, const struct cs_result *res)
 
 /* Proposes a document put (value given) or delete (value NULL), then
  * answers with then(r) or 204. */
-static void
-propose_doc(struct cs_api_req *r, enum cs_ns ns, const char *key,
+void
+cs_api__propose_doc(struct cs_api_req *r, enum cs_ns ns, const char *key,
     const struct cs_buf *value, cs_api_handler then)
 {
 	struct cs_cmd cmd;
@@ -104,8 +104,8 @@ propose_doc(struct cs_api_req *r, enum cs_ns ns, const char *key,
 
 /* ---- profiles ---- */
 
-static json_t *
-duration_json(int64_t s)
+json_t *
+cs_api__duration_json(int64_t s)
 {
 	char buf[24];
 
@@ -133,18 +133,21 @@ profile_json(const char *name, const struct cs_profile *p)
 			 "s:o},"
 			 " s:b, s:o, s:o, s:o, s:o, s:s}",
 	    "name", name, "issuer", p->issuer, "key_types", keys,
-	    "max_validity", duration_json(p->max_validity), "rotate_after",
-	    duration_json(p->rotate_after), "allow", "dns",
-	    strv_json(&p->allow.dns), "ip", strv_json(&p->allow.ip), "uri",
-	    strv_json(&p->allow.uri), "email", strv_json(&p->allow.email), "cn",
-	    strv_json(&p->allow_cn), "allow_no_san", p->allow_no_san,
-	    "key_usage", ku, "eku", strv_json(&p->eku), "crl_urls",
-	    strv_json(&p->crl_urls), "ocsp_urls", strv_json(&p->ocsp_urls),
-	    "description", p->description != NULL ? p->description : "");
+	    "max_validity", cs_api__duration_json(p->max_validity),
+	    "rotate_after", cs_api__duration_json(p->rotate_after), "allow",
+	    "dns", cs_api__strv_json(&p->allow.dns), "ip",
+	    cs_api__strv_json(&p->allow.ip), "uri",
+	    cs_api__strv_json(&p->allow.uri), "email",
+	    cs_api__strv_json(&p->allow.email), "cn",
+	    cs_api__strv_json(&p->allow_cn), "allow_no_san", p->allow_no_san,
+	    "key_usage", ku, "eku", cs_api__strv_json(&p->eku), "crl_urls",
+	    cs_api__strv_json(&p->crl_urls), "ocsp_urls",
+	    cs_api__strv_json(&p->ocsp_urls), "description",
+	    p->description != NULL ? p->description : "");
 }
 
-static int
-duration_field(json_t *o, const char *name, int64_t *out, char *err)
+int
+cs_api__duration_field(json_t *o, const char *name, int64_t *out, char *err)
 {
 	json_t *v = json_object_get(o, name);
 
@@ -208,8 +211,10 @@ profile_from(json_t *o, struct cs_profile *p, char *err)
 		}
 		p->key_specs |= bit;
 	}
-	if (duration_field(o, "max_validity", &p->max_validity, err) < 0 ||
-	    duration_field(o, "rotate_after", &p->rotate_after, err) < 0)
+	if (cs_api__duration_field(o, "max_validity", &p->max_validity, err) <
+		0 ||
+	    cs_api__duration_field(o, "rotate_after", &p->rotate_after, err) <
+		0)
 		return CS_EINVAL;
 	allow = json_object_get(o, "allow");
 	if (allow != NULL && !json_is_object(allow)) {
@@ -228,12 +233,16 @@ profile_from(json_t *o, struct cs_profile *p, char *err)
 			return CS_EINVAL;
 		}
 	}
-	if (strv_from(json_object_get(allow, "dns"), 256, &p->allow.dns) < 0 ||
-	    strv_from(json_object_get(allow, "ip"), 256, &p->allow.ip) < 0 ||
-	    strv_from(json_object_get(allow, "uri"), 256, &p->allow.uri) < 0 ||
-	    strv_from(json_object_get(allow, "email"), 256, &p->allow.email) <
+	if (cs_api__strv_from(json_object_get(allow, "dns"), 256,
+		&p->allow.dns) < 0 ||
+	    cs_api__strv_from(json_object_get(allow, "ip"), 256, &p->allow.ip) <
 		0 ||
-	    strv_from(json_object_get(allow, "cn"), 256, &p->allow_cn) < 0) {
+	    cs_api__strv_from(json_object_get(allow, "uri"), 256,
+		&p->allow.uri) < 0 ||
+	    cs_api__strv_from(json_object_get(allow, "email"), 256,
+		&p->allow.email) < 0 ||
+	    cs_api__strv_from(json_object_get(allow, "cn"), 256, &p->allow_cn) <
+		0) {
 		snprintf(err, CS_ERRMSG_SIZE,
 		    "allow: {dns, ip, uri, email, cn}: lists of at most 256 "
 		    "patterns");
@@ -253,9 +262,11 @@ profile_from(json_t *o, struct cs_profile *p, char *err)
 		}
 		p->key_usage |= bit;
 	}
-	if (strv_from(json_object_get(o, "eku"), 32, &p->eku) < 0 ||
-	    strv_from(json_object_get(o, "crl_urls"), 16, &p->crl_urls) < 0 ||
-	    strv_from(json_object_get(o, "ocsp_urls"), 16, &p->ocsp_urls) < 0) {
+	if (cs_api__strv_from(json_object_get(o, "eku"), 32, &p->eku) < 0 ||
+	    cs_api__strv_from(json_object_get(o, "crl_urls"), 16,
+		&p->crl_urls) < 0 ||
+	    cs_api__strv_from(json_object_get(o, "ocsp_urls"), 16,
+		&p->ocsp_urls) < 0) {
 		snprintf(err, CS_ERRMSG_SIZE,
 		    "eku, crl_urls, ocsp_urls: lists of strings");
 		return CS_EINVAL;
@@ -282,7 +293,7 @@ void
 cs_api__get_profile(struct cs_api_req *r)
 {
 	struct cs_profile p;
-	const char *name = name_param(r);
+	const char *name = cs_api__name_param(r);
 
 	if (name == NULL)
 		return;
@@ -318,7 +329,7 @@ cs_api__get_profiles(struct cs_api_req *r)
 void
 cs_api__put_profile(struct cs_api_req *r)
 {
-	const char *name = name_param(r);
+	const char *name = cs_api__name_param(r);
 	json_t *o;
 	struct cs_profile p;
 	struct cs_buf val;
@@ -339,17 +350,17 @@ cs_api__put_profile(struct cs_api_req *r)
 	cs_buf_init(&val, CS_CMD_MAX_DOC);
 	cs_profile_encode(&p, &val);
 	cs_profile_close(&p);
-	propose_doc(r, CS_NS_PROFILE, name, &val, cs_api__get_profile);
+	cs_api__propose_doc(r, CS_NS_PROFILE, name, &val, cs_api__get_profile);
 	cs_buf_close(&val);
 }
 
 void
 cs_api__delete_profile(struct cs_api_req *r)
 {
-	const char *name = name_param(r);
+	const char *name = cs_api__name_param(r);
 
 	if (name != NULL)
-		propose_doc(r, CS_NS_PROFILE, name, NULL, NULL);
+		cs_api__propose_doc(r, CS_NS_PROFILE, name, NULL, NULL);
 }
 
 /* ---- role bindings ---- */
@@ -358,13 +369,13 @@ static json_t *
 role_json(const char *identity, const struct cs_role_binding *b)
 {
 	return json_pack("{s:s, s:s, s:o}", "identity", identity, "role",
-	    b->role, "profiles", strv_json(&b->profiles));
+	    b->role, "profiles", cs_api__strv_json(&b->profiles));
 }
 
 void
 cs_api__get_role(struct cs_api_req *r)
 {
-	const char *name = name_param(r);
+	const char *name = cs_api__name_param(r);
 	struct cs_role_binding b;
 	const uint8_t *v;
 	size_t len;
@@ -410,7 +421,7 @@ cs_api__get_roles(struct cs_api_req *r)
 void
 cs_api__put_role(struct cs_api_req *r)
 {
-	const char *name = name_param(r);
+	const char *name = cs_api__name_param(r);
 	struct cs_role_binding b;
 	struct cs_buf val;
 	unsigned bit;
@@ -432,7 +443,8 @@ cs_api__put_role(struct cs_api_req *r)
 	role = json_object_get(o, "role");
 	if (!json_is_string(role) ||
 	    cs_api__role_parse(json_string_value(role), &bit) < 0 ||
-	    strv_from(json_object_get(o, "profiles"), 256, &b.profiles) < 0) {
+	    cs_api__strv_from(json_object_get(o, "profiles"), 256,
+		&b.profiles) < 0) {
 		json_decref(o);
 		cs_role_close(&b);
 		cs_api__problem(r, 400, "bad-role",
@@ -445,17 +457,17 @@ cs_api__put_role(struct cs_api_req *r)
 	cs_buf_init(&val, CS_CMD_MAX_DOC);
 	cs_role_encode(&b, &val);
 	cs_role_close(&b);
-	propose_doc(r, CS_NS_ROLE, name, &val, cs_api__get_role);
+	cs_api__propose_doc(r, CS_NS_ROLE, name, &val, cs_api__get_role);
 	cs_buf_close(&val);
 }
 
 void
 cs_api__delete_role(struct cs_api_req *r)
 {
-	const char *name = name_param(r);
+	const char *name = cs_api__name_param(r);
 
 	if (name != NULL)
-		propose_doc(r, CS_NS_ROLE, name, NULL, NULL);
+		cs_api__propose_doc(r, CS_NS_ROLE, name, NULL, NULL);
 }
 
 /* ---- the audit chain ---- */

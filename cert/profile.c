@@ -13,6 +13,7 @@
 
 #include "lib/error.h"
 #include "lib/mem.h"
+#include "lib/text.h"
 
 static const struct {
 	const char *name;
@@ -493,10 +494,14 @@ cs_profile_check(const struct cs_profile *p, const struct cs_csr_info *csr,
 				: "not one of the request's names nor allowed "
 				  "by allow.dns; or set allow_cn");
 	}
-	if (validity < 0 || validity > p->max_validity)
+	if (validity < 0 || validity > p->max_validity) {
+		char want[32], max[32];
+
+		cs_duration_format(validity, want);
+		cs_duration_format(p->max_validity, max);
 		violation(out,
-		    "validity: %lld s is more than the profile's maximum "
-		    "%lld s",
-		    (long long)validity, (long long)p->max_validity);
+		    "validity: %s is more than the profile's maximum %s", want,
+		    max);
+	}
 	return out->n - before;
 }

@@ -14,7 +14,10 @@
 #   NODE<i>_API NODE<i>_HTTP NODE<i>_PUBLIC NODE<i>_RAFT NODE<i>_PID
 #   NODE<i>_DATA NODE<i>_CONF NODE<i>_LOG CLUSTER_SIZE CLUSTER_CACERT
 #   CLIENT_CA CLIENT_CA_KEY ADMIN_CERT ADMIN_KEY CERTSTORED
-# Extra settings for every node's config can be given in CS_EXTRA_CONF
+#   LOCAL_CA_CERT LOCAL_CA_KEY
+# and registers an issuer "local-ca" and a profile "default", so that the
+# cluster can issue at once (CS_NO_CA=1: not). Extra settings for every
+# node's config can be given in CS_EXTRA_CONF
 # (lines appended to each certstored.conf).
 set -euo pipefail
 
@@ -123,6 +126,48 @@ wait_ready() {
 	die "the cluster did not become ready in ${CS_WAIT:-60}s"
 }
 
+# Leaves the cluster ready to issue: an issuer "local-ca" (ECDSA P-256
+# root; its key in $VAR/keys, readable by the service user only: every
+# node resolves the same file: reference) and a profile "default"
+# (device certificates, 90 days, rotation due at 30 days). CS_NO_CA=1
+# skips this.
+bootstrap_ca() {
+	local keys=$VAR/keys api=$NODE1_API
+	local curl_opts=(-sS --max-time 30 --cacert "$VAR/pki/cluster-ca.pem"
+	    --cert "$VAR/pki/admin.pem" --key "$VAR/pki/admin.key"
+	    -H "Content-Type: application/json")
+	mkdir -p "$keys"
+	chmod 700 "$keys"
+	(
+		umask 077
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+		    -nodes -keyout "$keys/local-ca.key" -out "$keys/local-ca.pem" \
+		    -days 3650 -subj "/O=certstore local cluster/CN=local-ca" \
+		    -addext "basicConstraints=critical,CA:TRUE" \
+		    -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
+		    -addext "subjectKeyIdentifier=hash" 2>/dev/null
+	) || die "could not make the local-ca key"
+	jq -n --rawfile cert "$keys/local-ca.pem" \
+	    --arg ref "file:$keys/local-ca.key" \
+	    '{certificate: $cert, key_ref: $ref,
+	      description: "local cluster root (deploy/cluster.sh)"}' |
+	    curl "${curl_opts[@]}" -X PUT --data-binary @- -o /dev/null \
+		-w '%{http_code}' "$api/v1/issuers/local-ca" | grep -q '^200$' ||
+	    die "could not register issuer local-ca"
+	jq -n '{issuer: "local-ca", key_types: ["p256", "p384", "ed25519",
+	      "rsa2048", "rsa3072", "rsa4096"], max_validity: "90d",
+	      rotate_after: "30d",
+	      allow: {dns: ["*.hospital.test", "*.site-1.hospital.test",
+	        "*.site-2.hospital.test"], ip: ["10.0.0.0/8", "127.0.0.0/8"],
+	        uri: ["urn:device:*"], email: ["*@hospital.test"], cn: ["*"]},
+	      key_usage: ["digitalSignature", "keyEncipherment"],
+	      eku: ["clientAuth", "serverAuth"],
+	      description: "device certificates: 90 days, rotated monthly"}' |
+	    curl "${curl_opts[@]}" -X PUT --data-binary @- -o /dev/null \
+		-w '%{http_code}' "$api/v1/profiles/default" | grep -q '^200$' ||
+	    die "could not create profile default"
+}
+
 up() {
 	local n=${1:-3}
 	[ "$n" = 3 ] || [ "$n" = 5 ] || [ "$n" = 1 ] || die "N must be 3 or 5"
@@ -133,8 +178,9 @@ up() {
 			die "a cluster already runs from $VAR (deploy/cluster.sh down)"
 		fi
 	fi
-	command -v openssl >/dev/null && command -v curl >/dev/null ||
-	    die "openssl and curl are needed (deploy/setup.sh)"
+	command -v openssl >/dev/null && command -v curl >/dev/null &&
+	    command -v jq >/dev/null ||
+	    die "openssl, curl and jq are needed (deploy/setup.sh)"
 	ensure_built
 	rm -rf "$VAR"
 	mkdir -p "$VAR"
@@ -158,6 +204,8 @@ up() {
 		echo "CLIENT_CA_KEY=$VAR/pki/client-ca.key"
 		echo "ADMIN_CERT=$VAR/pki/admin.pem"
 		echo "ADMIN_KEY=$VAR/pki/admin.key"
+		echo "LOCAL_CA_CERT=$VAR/keys/local-ca.pem"
+		echo "LOCAL_CA_KEY=$VAR/keys/local-ca.key"
 	} >"$ENV_FILE"
 	for i in $(seq "$n"); do
 		local d=$VAR/node$i
@@ -196,6 +244,10 @@ EOF
 	. "$ENV_FILE"
 	# a cluster that does not come up is not left running
 	if ! (wait_ready "$n"); then
+		down >/dev/null
+		exit 1
+	fi
+	if [ "${CS_NO_CA:-0}" != 1 ] && ! (bootstrap_ca); then
 		down >/dev/null
 		exit 1
 	fi
