@@ -826,7 +826,10 @@ apply_crl(struct cs_store *s, const struct cs_cmd *c, uint64_t index,
 	st.number = c->u.crl.number;
 	st.this_update = c->u.crl.this_update;
 	st.next_update = c->u.crl.next_update;
+	st.index = index;
+	s->crl_index = index;
 	if (c->u.crl.delta_base == 0) {
+		st.full_index = index;
 		st.full_number = c->u.crl.number;
 		st.full_this_update = c->u.crl.this_update;
 		st.full_next_update = c->u.crl.next_update;

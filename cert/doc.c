@@ -80,6 +80,8 @@ static const struct field crl_fields[] = {
     {"full_this_update", F_I64, C(full_this_update), 0, 0, true},
     {"full_next_update", F_I64, C(full_next_update), 0, 0, true},
     {"delta_base", F_U64, C(delta_base), 0, UINT64_MAX, false},
+    {"index", F_U64, C(index), 0, UINT64_MAX, false},
+    {"full_index", F_U64, C(full_index), 0, UINT64_MAX, false},
 };
 #undef C
 

@@ -73,6 +73,8 @@ struct cs_crl_state {
 	int64_t full_this_update;
 	int64_t full_next_update;
 	uint64_t delta_base; /* base of the last delta (0: none yet) */
+	uint64_t index;      /* log index of the last publication */
+	uint64_t full_index; /* log index of the last full CRL */
 };
 
 /* CS_NS_MEMBER: a node of the cluster (key: raft id in decimal). */

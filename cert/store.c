@@ -889,6 +889,9 @@ cs_store__cert_insert(struct cs_store *s, struct cs_cert *c)
 		seqset_add(&s->revoked, seq);
 	if (released(c))
 		seqset_add(&s->released, seq);
+	if ((c->status == CS_STATUS_REVOKED || released(c)) &&
+	    c->updated_index > s->revocation_index)
+		s->revocation_index = c->updated_index;
 }
 
 void
@@ -909,6 +912,8 @@ cs_store__cert_replace(struct cs_store *s, struct cs_cert *c)
 		tags_index(s, old, false);
 		tags_index(s, c, true);
 	}
+	if (old->status != c->status || old->reason != c->reason)
+		s->revocation_index = c->updated_index;
 	if (old->status != c->status) {
 		bool revoked = c->status == CS_STATUS_REVOKED;
 

@@ -274,6 +274,12 @@ void cs_store_crl_entries(const struct cs_store *s, const char *issuer,
     uint64_t changed_after, void (*fn)(void *arg, const struct cs_cert *c),
     void *arg);
 
+/* The log index of the last CRL publication applied since this store was
+ * loaded (0 after a restore), and of the last change to any certificate's
+ * revocation status (revoked, hold released). For the CRL jobs. */
+uint64_t cs_store_crl_index(const struct cs_store *s);
+uint64_t cs_store_revocation_index(const struct cs_store *s);
+
 /* Counts by status at time now, and valid certificates expiring in
  * [now, now + within). For metrics. O(1) and O(log n + k). */
 void cs_store_counts(const struct cs_store *s, int64_t now, size_t *valid,

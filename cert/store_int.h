@@ -84,9 +84,12 @@ struct cs_store {
 	struct cs_index *by_owner;      /* owner -> seqs */
 	struct cs_index *by_tag;        /* tag -> seqs */
 	struct cs_tindex *by_not_after; /* flag 1: revoked */
-	struct cs_seqset revoked;       /* status revoked */
-	struct cs_seqset released;      /* holds removed (reason removeFromCRL):
-					   delta CRLs list them */
+	uint64_t crl_index;             /* last CRL_PUBLISH applied (not kept in
+					   snapshots: a restore rebuilds CRLs) */
+	uint64_t revocation_index; /* last change of any revocation status */
+	struct cs_seqset revoked;  /* status revoked */
+	struct cs_seqset released; /* holds removed (reason removeFromCRL):
+				      delta CRLs list them */
 
 	/* keys: keys[seq], seq 1..nkeys */
 	struct cs_key **keys;

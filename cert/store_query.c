@@ -341,3 +341,15 @@ cs_store_crl_entries(const struct cs_store *s, const char *issuer,
 		}
 	}
 }
+
+uint64_t
+cs_store_crl_index(const struct cs_store *s)
+{
+	return s->crl_index;
+}
+
+uint64_t
+cs_store_revocation_index(const struct cs_store *s)
+{
+	return s->revocation_index;
+}

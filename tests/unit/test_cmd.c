@@ -653,6 +653,8 @@ START_TEST(test_cmd_apply_revoke_rules)
 	ck_assert_int_eq(c->reason, CS_REASON_CERTIFICATE_HOLD);
 	ck_assert_int_eq(c->revoked_at, 1000);
 	ck_assert_uint_eq(c->updated_index, cs_store_applied_index(st));
+	ck_assert_uint_eq(cs_store_revocation_index(st),
+	    cs_store_applied_index(st));
 	ck_assert_uint_eq(cs_store_revoked_count(st), 1);
 	cs_test_cmd_init(&cmd, CS_CMD_UNREVOKE, 1100);
 	memcpy(cmd.u.revoke.fp, fp, 32);
@@ -982,6 +984,7 @@ START_TEST(test_cmd_apply_crl_publish_numbering)
 	const uint8_t *v;
 	size_t vlen;
 	char key_ref[] = "file:/var/lib/certstore/ca.key";
+	uint64_t full_at;
 
 	cs_test_cmd_init(&cmd, CS_CMD_CRL_PUBLISH, 1);
 	cmd.u.crl.issuer = cs_test_bytes("local-ca");
@@ -1006,6 +1009,8 @@ START_TEST(test_cmd_apply_crl_publish_numbering)
 	}
 	cs_buf_close(&b);
 	ck_assert_int_eq(cs_test_apply(st, &cmd, NULL), 0);
+	full_at = cs_store_applied_index(st);
+	ck_assert_uint_eq(cs_store_crl_index(st), full_at);
 	/* a delta against the wrong base, a number that does not grow,
 	 * next before this */
 	cmd.u.crl.number = 2;
@@ -1023,6 +1028,9 @@ START_TEST(test_cmd_apply_crl_publish_numbering)
 	ck_assert_uint_eq(cs.full_number, 1);
 	ck_assert_uint_eq(cs.delta_base, 1);
 	ck_assert_int_eq(cs.full_next_update, 2000);
+	ck_assert_uint_eq(cs.full_index, full_at);
+	ck_assert_uint_eq(cs.index, full_at + 2); /* the delta's entry */
+	ck_assert_uint_eq(cs_store_crl_index(st), full_at + 2);
 }
 END_TEST
 
