@@ -332,6 +332,7 @@ listeners_closed(struct cs_api *api)
 		cs_api__unavailable(api->pending, "the node is shutting down");
 	cs_api__orphan_ops(api);
 	uv_close((uv_handle_t *)&api->retry_timer, on_timer_closed);
+	uv_close((uv_handle_t *)&api->crl_timer, on_timer_closed);
 	if (api->client != NULL)
 		cs_client_close(api->client, on_client_closed);
 	else
@@ -366,12 +367,13 @@ cs_api_close(struct cs_api *api, cs_api_close_cb cb, void *data)
 	api->closing = true;
 	api->close_cb = cb;
 	api->close_data = data;
-	/* servers + retry timer + client */
+	cs_api__crl_stop(api);
+	/* servers + retry timer + CRL timer + client */
 	for (int i = 0; i < CS_LISTENER__MAX; i++)
 		open += api->servers[i] != NULL;
-	api->closes_left = open + 2;
+	api->closes_left = open + 3;
 	if (open == 0) {
-		api->closes_left = 2;
+		api->closes_left = 3;
 		listeners_closed(api);
 		return;
 	}
@@ -387,6 +389,8 @@ api_free(struct cs_api *api)
 {
 	cs_api__identities_free(api);
 	cs_api__issuers_free(api);
+	cs_api__ocsp_free(api);
+	cs_api__crls_free(api);
 	free(api->stats);
 	SSL_CTX_free(api->ssl_api);
 	SSL_CTX_free(api->ssl_public);
@@ -460,6 +464,7 @@ cs_api_new(uv_loop_t *loop, struct cs_replica *r,
 	cs_client_set_data(api->client, api);
 	uv_timer_init(loop, &api->retry_timer);
 	api->retry_timer.data = api;
+	cs_api__crl_start(api);
 	rc = listen_on(api, CS_LISTENER_API, api->cfg.api_listen, api->ssl_api,
 	    errmsg);
 	if (rc == 0 && api->cfg.public_listen[0] != '\0')

@@ -68,6 +68,9 @@ struct cs_api_config {
 	unsigned body_timeout_ms;
 	unsigned idle_timeout_ms;
 	int64_t ocsp_staleness;
+	int64_t crl_interval; /* seconds between full CRLs */
+	int64_t crl_validity; /* nextUpdate - thisUpdate */
+	int64_t crl_delay;    /* revocations to delta CRL */
 };
 
 /* Starts the listeners. r is borrowed and must outlive the API. On error

@@ -39,6 +39,7 @@
 #include "api/http.h"
 #include "cert/cmd.h"
 #include "cert/doc.h"
+#include "cert/ocsp.h"
 #include "cert/signer.h"
 #include "cert/store.h"
 #include "cert/x509.h"
@@ -91,6 +92,16 @@ struct cs_api_issuer {
 	int key_rc; /* 0: signer is usable */
 	char key_err[CS_ERRMSG_SIZE];
 	struct cs_signer signer;
+	/* OCSP (ocsp.c): this load's generation, the CertID hashes by
+	 * algorithm, this node's delegated responder */
+	uint64_t gen;
+	uint8_t ocsp_name_hash[CS_OCSP_HASH__MAX][CS_OCSP_HASH_MAX];
+	uint8_t ocsp_key_hash[CS_OCSP_HASH__MAX][CS_OCSP_HASH_MAX];
+	bool responder_ok;
+	struct cs_signer responder;
+	uint8_t *responder_cert;
+	size_t responder_cert_len;
+	int64_t responder_not_after;
 	struct cs_api_issuer *next;
 };
 
@@ -178,7 +189,11 @@ struct cs_api {
 	struct member_op *member_op;   /* an initial member being written */
 	unsigned works;                /* uv_queue_work jobs in flight */
 	struct cs_api_issuer *issuers; /* ca.c */
-	struct cs_api_stat *stats;     /* metrics.c */
+	uint64_t issuer_gen;
+	struct cs_api_ocsp_cache *ocsp; /* ocsp.c */
+	struct cs_api_crl *crls;        /* crl.c */
+	uv_timer_t crl_timer;
+	struct cs_api_stat *stats; /* metrics.c */
 	size_t nstats, capstats;
 };
 
@@ -285,6 +300,26 @@ const char *cs_api__member_url(struct cs_api *api, uint64_t id, char *buf,
 struct cs_api_issuer *cs_api__issuer(struct cs_api *api, const char *name);
 void cs_api__issuers_free(struct cs_api *api);
 
+/* ---- ocsp.c ---- */
+
+/* Per issuer load: generation and CertID hashes; and its release. */
+void cs_api__ocsp_issuer_init(struct cs_api *api, struct cs_api_issuer *is);
+void cs_api__ocsp_issuer_close(struct cs_api_issuer *is);
+void cs_api__ocsp_free(struct cs_api *api);
+void cs_api__ocsp_stats(const struct cs_api *api, uint64_t *hits,
+    uint64_t *misses, size_t *cached);
+
+/* ---- crl.c ---- */
+
+/* Starts the CRL jobs (the applied callback, the leader's timer) and
+ * builds what the store holds; stop at close. */
+void cs_api__crl_start(struct cs_api *api);
+void cs_api__crl_stop(struct cs_api *api);
+void cs_api__crls_free(struct cs_api *api);
+/* The numbers of the full and delta CRLs this node serves for issuer. */
+void cs_api__crl_stats(const struct cs_api *api, const char *issuer,
+    uint64_t *full, uint64_t *delta);
+
 /* ---- metrics.c ---- */
 
 /* Counts an answer with status (called as it goes out). */
@@ -329,6 +364,9 @@ void cs_api__get_issuer(struct cs_api_req *r);
 void cs_api__put_issuer(struct cs_api_req *r);
 void cs_api__delete_issuer(struct cs_api_req *r);
 void cs_api__get_ca_cert(struct cs_api_req *r);
+void cs_api__post_ocsp(struct cs_api_req *r);
+void cs_api__get_ocsp(struct cs_api_req *r);
+void cs_api__get_crl(struct cs_api_req *r);
 /* The initial members' documents, proposed once by a new leader. */
 void cs_api__write_members(struct cs_api *api);
 /* At close: raft operations not waited for any more. */

@@ -56,6 +56,7 @@ issuer_free(struct cs_api_issuer *is)
 	free(is->cert_pem);
 	if (is->key_rc == 0)
 		cs_signer_close(&is->signer);
+	cs_api__ocsp_issuer_close(is);
 	free(is);
 }
 
@@ -98,8 +99,8 @@ issuer_key(struct cs_api_issuer *is)
  * hold a usable CA certificate (an invalid document never reaches the
  * store: PUT checks it). */
 static struct cs_api_issuer *
-issuer_load(const char *name, const uint8_t *doc, size_t len,
-    const uint8_t digest[32])
+issuer_load(struct cs_api *api, const char *name, const uint8_t *doc,
+    size_t len, const uint8_t digest[32])
 {
 	struct cs_api_issuer *is = cs_calloc(1, sizeof *is);
 	struct cs_der_cert dc;
@@ -117,6 +118,7 @@ issuer_load(const char *name, const uint8_t *doc, size_t len,
 	is->name_len = dc.subject.len;
 	is->cert_pem = cs_x509_der_to_pem(is->doc.cert, is->doc.cert_len);
 	issuer_key(is);
+	cs_api__ocsp_issuer_init(api, is);
 	return is;
 }
 
@@ -144,7 +146,7 @@ cs_api__issuer(struct cs_api *api, const char *name)
 	SHA256(doc, len, digest);
 	if (*pp != NULL && memcmp((*pp)->digest, digest, 32) == 0)
 		return *pp;
-	is = issuer_load(name, doc, len, digest);
+	is = issuer_load(api, name, doc, len, digest);
 	if (is == NULL)
 		return NULL;
 	if (*pp != NULL) {

@@ -2,8 +2,9 @@
  * router.c - the route table: method + path pattern -> handler, who may
  * call it, on which listeners, and how it replicates.
  *
- * Patterns are literal segments and {} for one segment of any text
- * (captured raw: fingerprints and ids need no decoding). A path that
+ * Patterns are literal segments, {} for one segment of any text
+ * (captured raw: fingerprints and ids need no decoding) and a final {*}
+ * for the rest of the path, slashes included (OCSP GET requests). A path that
  * matches a pattern with another method gets 405, no match at all 404.
  */
 #include <string.h>
@@ -74,6 +75,10 @@ static const struct cs_route routes[] = {
     {HTTP_DELETE, "/v1/issuers/{}", ADMIN, API, CS_ROUTE_WRITE,
 	cs_api__delete_issuer},
     {HTTP_GET, "/ca/{}", 0, ALL, CS_ROUTE_PUBLIC, cs_api__get_ca_cert},
+    {HTTP_GET, "/crl/{}", 0, ALL, CS_ROUTE_PUBLIC, cs_api__get_crl},
+    {HTTP_POST, "/ocsp", 0, ALL, CS_ROUTE_PUBLIC, cs_api__post_ocsp},
+    {HTTP_POST, "/ocsp/", 0, ALL, CS_ROUTE_PUBLIC, cs_api__post_ocsp},
+    {HTTP_GET, "/ocsp/{*}", 0, ALL, CS_ROUTE_PUBLIC, cs_api__get_ocsp},
     {HTTP_GET, "/v1/audit", AUDIT, API, CS_ROUTE_READ, cs_api__get_audit},
     {HTTP_GET, "/v1/audit/verify", AUDIT, API, CS_ROUTE_READ,
 	cs_api__get_audit_verify},
@@ -88,6 +93,15 @@ match(const char *pattern, const char *path, const char **params,
 	size_t np = 0;
 
 	while (*p != '\0' && *q != '\0') {
+		if (strcmp(p, "{*}") == 0) {
+			/* the rest of the path, '/' included */
+			if (np == CS_ROUTE_MAX_PARAMS)
+				return false;
+			if (params != NULL)
+				params[np] =
+				    cs_http_req_strndup(r->http, q, strlen(q));
+			return true;
+		}
 		if (p[0] == '{' && p[1] == '}') {
 			const char *end = strchr(q, '/');
 			size_t len =

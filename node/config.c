@@ -72,6 +72,11 @@ static const struct key keys[] = {
     {"body-timeout-ms", V_UINT, F(body_timeout_ms), 600000, "30000", false},
     {"idle-timeout-ms", V_UINT, F(idle_timeout_ms), 3600000, "60000", false},
     {"ocsp-staleness", V_DURATION, F(ocsp_staleness), 0, "1h", false},
+    {"crl-interval", V_DURATION, F(crl_interval), 0, "1h", false},
+    {"crl-validity", V_DURATION, F(crl_validity), 0, "2h", false},
+    {"crl-delay", V_DURATION, F(crl_delay), 0, "2s", false},
+    {"pkcs11-module", V_STR, F(pkcs11_module), 0,
+	"/usr/lib/softhsm/libsofthsm2.so", false},
 };
 #undef F
 

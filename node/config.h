@@ -81,6 +81,10 @@ struct cs_config {
 
 	/* status checks */
 	int64_t ocsp_staleness; /* seconds without a leader before tryLater */
+	int64_t crl_interval;   /* seconds between full CRLs */
+	int64_t crl_validity;   /* a CRL's nextUpdate - thisUpdate */
+	int64_t crl_delay;      /* revocations to a delta CRL */
+	char pkcs11_module[CS_CONFIG_STR]; /* for pkcs11: key references */
 
 	struct cs_config_member members[CS_CONFIG_MAX_MEMBERS];
 	size_t nmembers;

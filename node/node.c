@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "api/api.h"
+#include "api/keys.h"
 #include "api/tls.h"
 #include "lib/error.h"
 #include "lib/log.h"
@@ -315,6 +316,10 @@ start_api(struct cs_node *n, char *errmsg)
 	ac.body_timeout_ms = c->body_timeout_ms;
 	ac.idle_timeout_ms = c->idle_timeout_ms;
 	ac.ocsp_staleness = c->ocsp_staleness;
+	ac.crl_interval = c->crl_interval;
+	ac.crl_validity = c->crl_validity;
+	ac.crl_delay = c->crl_delay;
+	cs_keys_set_pkcs11_module(c->pkcs11_module);
 	return cs_api_new(&n->loop, n->replica, &ac, &n->api, errmsg);
 }
 

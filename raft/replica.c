@@ -26,6 +26,7 @@ struct cs_replica {
 	bool ready_told; /* hooks.leader_ready called for this term */
 	bool barrier_inflight;
 	uint64_t barrier_term;
+	uint64_t leader_seen; /* raft I/O time (ms) a leader was last known */
 	struct raft_barrier elect; /* the post-election barrier */
 
 	/* owned mode */
@@ -136,6 +137,9 @@ cs_replica_check(struct cs_replica *r)
 	if (r->closing || !r->started)
 		return;
 	state = raft_state(r->raft);
+	if (state == RAFT_LEADER || cs_replica_leader(r) != 0 ||
+	    r->leader_seen == 0)
+		r->leader_seen = r->raft->io->time(r->raft->io);
 	if (state != r->state) {
 		int old = r->state;
 
@@ -174,6 +178,17 @@ cs_replica_check(struct cs_replica *r)
 		if (rv == 0)
 			r->barrier_inflight = true;
 	}
+}
+
+uint64_t
+cs_replica_leaderless_ms(const struct cs_replica *r)
+{
+	uint64_t now;
+
+	if (!r->started || r->leader_seen == 0)
+		return 0;
+	now = r->raft->io->time(r->raft->io);
+	return now > r->leader_seen ? now - r->leader_seen : 0;
 }
 
 static void
