@@ -15,11 +15,20 @@ cs_derw_init(struct cs_derw *w, struct cs_buf *b)
 static void
 put(struct cs_derw *w, const void *p, size_t len)
 {
+	struct cs_buf *b = w->b;
 	int rc;
 
 	if (w->err != 0 || len == 0)
 		return;
-	rc = cs_buf_append(w->b, p, len);
+	/* The common case, inline: room allocated and under the cap (the
+	 * + 1 keeps cs_buf's NUL). A CRL makes some 20 of these per entry. */
+	if (len < b->cap - b->len && len <= b->max - b->len) {
+		memcpy(b->data + b->len, p, len);
+		b->len += len;
+		b->data[b->len] = '\0';
+		return;
+	}
+	rc = cs_buf_append(b, p, len);
 	if (rc < 0)
 		w->err = rc;
 }
