@@ -49,13 +49,17 @@ struct cs_crl_params {
 	int64_t this_update;
 	int64_t next_update;
 	uint64_t delta_base;      /* 0: a full CRL; else the base CRL number */
-	const char *freshest_url; /* full CRLs: FreshestCRL URL, or NULL */
+	const char *freshest_url; /* full CRLs: FreshestCRL URL, or NULL;
+				     ignored for a delta (RFC 5280 5.2.6) */
 	const struct cs_crl_entry *entries;
 	size_t n;
 };
 
 /* Appends the DER CRL to out (CS_ETOOBIG past out's cap). CS_EINVAL for
- * impossible parameters (next_update <= this_update, number 0). */
+ * impossible parameters (next_update <= this_update, number 0, a delta
+ * base not below number, an issuer that is not one DER Name, a reason
+ * that does not exist or removeFromCRL on a full CRL, times outside the
+ * years 0000..9999). On error errmsg says why and out is as it was. */
 int cs_crl_build(const struct cs_crl_params *p, const struct cs_signer *signer,
     struct cs_buf *out, char *errmsg);
 

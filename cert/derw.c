@@ -1,8 +1,6 @@
 #include "cert/derw.h"
 
-#include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "cert/der.h"
 #include "lib/error.h"
@@ -17,18 +15,30 @@ cs_derw_init(struct cs_derw *w, struct cs_buf *b)
 static void
 put(struct cs_derw *w, const void *p, size_t len)
 {
+	struct cs_buf *b = w->b;
 	int rc;
 
 	if (w->err != 0 || len == 0)
 		return;
-	rc = cs_buf_append(w->b, p, len);
+	/* The common case, inline: room allocated and under the cap (the
+	 * + 1 keeps cs_buf's NUL). A CRL makes some 20 of these per entry. */
+	if (len < b->cap - b->len && len <= b->max - b->len) {
+		memcpy(b->data + b->len, p, len);
+		b->len += len;
+		b->data[b->len] = '\0';
+		return;
+	}
+	rc = cs_buf_append(b, p, len);
 	if (rc < 0)
 		w->err = rc;
 }
 
+/* Bytes of the longest length field: 0x80 | n, then n big-endian bytes. */
+#define LEN_MAX (1 + sizeof(size_t))
+
 /* The length octets of len; returns how many. */
 static size_t
-length_octets(size_t len, uint8_t out[5])
+length_octets(size_t len, uint8_t out[LEN_MAX])
 {
 	size_t n = 0;
 
@@ -57,7 +67,7 @@ cs_derw_begin(struct cs_derw *w, uint8_t tag)
 void
 cs_derw_end(struct cs_derw *w, size_t mark)
 {
-	uint8_t lo[5];
+	uint8_t lo[LEN_MAX];
 	size_t len, n;
 	uint8_t *p;
 
@@ -83,7 +93,7 @@ cs_derw_end(struct cs_derw *w, size_t mark)
 void
 cs_derw_tlv(struct cs_derw *w, uint8_t tag, const void *p, size_t len)
 {
-	uint8_t hdr[6];
+	uint8_t hdr[1 + LEN_MAX];
 	size_t n;
 
 	hdr[0] = tag;
@@ -116,6 +126,48 @@ cs_derw_uint(struct cs_derw *w, const uint8_t *be, size_t len)
 	if (be[0] & 0x80)
 		put(w, &zero, 1);
 	put(w, be, len);
+	cs_derw_end(w, mark);
+}
+
+void
+cs_derw_int(struct cs_derw *w, const uint8_t *mag, size_t len, bool neg)
+{
+	uint8_t chunk[64], ff = 0xff;
+	size_t last, mark, i, k;
+
+	while (len > 0 && mag[0] == 0) {
+		mag++;
+		len--;
+	}
+	if (!neg || len == 0) {
+		cs_derw_uint(w, mag, len);
+		return;
+	}
+	/* Two's complement of -M, most significant byte first: the +1 of
+	 * ~M + 1 carries through the trailing zero bytes of M (giving 0x00)
+	 * into the last non-zero one. The first byte of ~M + 1 is 0xff only
+	 * when M is 0x01 00...00, and then the second has its top bit clear,
+	 * so the result is minimal once a 0xff is put in front of a first
+	 * byte without its top bit. */
+	for (last = len - 1; mag[last] == 0; last--)
+		;
+	mark = cs_derw_begin(w, CS_DER_INTEGER);
+	if (((last == 0 ? (uint8_t)(~mag[0] + 1) : (uint8_t)~mag[0]) & 0x80) ==
+	    0)
+		put(w, &ff, 1);
+	for (i = 0; i < len; i += k) {
+		for (k = 0; k < sizeof chunk && i + k < len; k++) {
+			size_t j = i + k;
+
+			if (j < last)
+				chunk[k] = (uint8_t)~mag[j];
+			else if (j == last)
+				chunk[k] = (uint8_t)(~mag[j] + 1);
+			else
+				chunk[k] = 0;
+		}
+		put(w, chunk, k);
+	}
 	cs_derw_end(w, mark);
 }
 
@@ -186,34 +238,62 @@ cs_derw_named_bits(struct cs_derw *w, uint32_t bits, int nbits)
 	cs_derw_tlv(w, CS_DER_BIT_STRING, v, (size_t)(2 + last / 8));
 }
 
+/* The proleptic Gregorian date of a day count from 1970-01-01 (Howard
+ * Hinnant's civil_from_days). gmtime_r() would do, but glibc takes a
+ * process-wide lock in it, and a CRL formats one or two times per entry,
+ * on several threads at once. */
+static void
+civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d)
+{
+	int64_t z = days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static char *
+two_digits(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+	return p + 2;
+}
+
+/* YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ; years 0000..9999 (CS_EINVAL past). */
 static void
 time_as(struct cs_derw *w, int64_t t, bool utc)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char s[32];
-	int n;
+	int64_t days = t / 86400, secs = t % 86400, y;
+	unsigned m, d;
+	char s[16], *p = s;
 
-	if (gmtime_r(&tt, &tm) == NULL) {
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	civil_from_days(days, &y, &m, &d);
+	if (y < 0 || y > 9999 || (utc && (y < 1950 || y > 2049))) {
 		if (w->err == 0)
 			w->err = CS_EINVAL;
 		return;
 	}
-	if (utc)
-		n = snprintf(s, sizeof s, "%02d%02d%02d%02d%02d%02dZ",
-		    tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		    tm.tm_min, tm.tm_sec);
-	else
-		n = snprintf(s, sizeof s, "%04d%02d%02d%02d%02d%02dZ",
-		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		    tm.tm_min, tm.tm_sec);
-	if (n <= 0 || (size_t)n >= sizeof s || tm.tm_year + 1900 > 9999 ||
-	    tm.tm_year + 1900 < 0) {
-		if (w->err == 0)
-			w->err = CS_EINVAL;
-		return;
-	}
-	cs_derw_tlv(w, utc ? CS_DER_UTCTIME : CS_DER_GENTIME, s, (size_t)n);
+	if (!utc)
+		p = two_digits(p, (unsigned)(y / 100));
+	p = two_digits(p, (unsigned)(y % 100));
+	p = two_digits(p, m);
+	p = two_digits(p, d);
+	p = two_digits(p, (unsigned)(secs / 3600));
+	p = two_digits(p, (unsigned)(secs / 60 % 60));
+	p = two_digits(p, (unsigned)(secs % 60));
+	*p++ = 'Z';
+	cs_derw_tlv(w, utc ? CS_DER_UTCTIME : CS_DER_GENTIME, s,
+	    (size_t)(p - s));
 }
 
 void

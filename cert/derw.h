@@ -44,6 +44,10 @@ void cs_derw_raw(struct cs_derw *w, const void *p, size_t len);
 /* INTEGER from big-endian unsigned magnitude (leading zeros dropped, a
  * zero byte added when the top bit is set). */
 void cs_derw_uint(struct cs_derw *w, const uint8_t *be, size_t len);
+/* INTEGER from a big-endian magnitude and a sign, in minimal two's
+ * complement (a struct cs_serial: negative serials exist in the wild). A
+ * zero magnitude is 0 whatever neg says. */
+void cs_derw_int(struct cs_derw *w, const uint8_t *mag, size_t len, bool neg);
 void cs_derw_u64(struct cs_derw *w, uint64_t v);
 void cs_derw_bool(struct cs_derw *w, bool v);
 void cs_derw_oid(struct cs_derw *w, struct cs_oid oid);
@@ -55,7 +59,7 @@ void cs_derw_bits(struct cs_derw *w, const void *p, size_t len);
  * byte, trailing zero bits dropped as DER wants. */
 void cs_derw_named_bits(struct cs_derw *w, uint32_t bits, int nbits);
 /* RFC 5280 Time: UTCTime through 2049, GeneralizedTime after (and before
- * 1950). */
+ * 1950). Times outside the years 0000..9999 set CS_EINVAL. */
 void cs_derw_time(struct cs_derw *w, int64_t t);
 /* GeneralizedTime always (OCSP, invalidity dates). */
 void cs_derw_gentime(struct cs_derw *w, int64_t t);

@@ -55,16 +55,22 @@ struct cs_ocsp_request {
 	struct cs_der nonce; /* the nonce's octets; len 0 when absent */
 };
 
-/* Parses a DER OCSPRequest; views into der. CS_EINVAL / CS_ETOOBIG with
- * the reason. */
+/* Parses a DER OCSPRequest; views into der (valid while der is). No
+ * allocation. CS_ETOOBIG over CS_OCSP_MAX_REQUEST bytes or
+ * CS_OCSP_MAX_IDS CertIDs; CS_EINVAL for anything malformed, an unknown
+ * hash, hashes of the wrong length, a nonce outside 1..32 bytes, an
+ * unknown critical extension. errmsg says which; out is untouched on
+ * error. Values equal to a DEFAULT (version v1, critical FALSE) are
+ * accepted when written out, although DER leaves them out. */
 int cs_ocsp_parse_request(const uint8_t *der, size_t len,
     struct cs_ocsp_request *out, char *errmsg);
 
-/* Hash length (20, 32, 48, 64) of an algorithm. */
+/* Hash length (20, 32, 48, 64) of an algorithm; 0 for another value. */
 size_t cs_ocsp_hash_len(enum cs_ocsp_hash h);
 
 /* An issuer's CertID hashes with algorithm h: of its DER subject Name and
- * of the subjectPublicKey bits of its SPKI (RFC 6960 4.1.1). */
+ * of the subjectPublicKey bits of its SPKI (RFC 6960 4.1.1). CS_EINVAL
+ * for a bad h or a malformed SPKI. */
 int cs_ocsp_issuer_hashes(enum cs_ocsp_hash h, const uint8_t *name_der,
     size_t name_len, const uint8_t *spki, size_t spki_len,
     uint8_t name_hash[CS_OCSP_HASH_MAX], uint8_t key_hash[CS_OCSP_HASH_MAX]);
@@ -96,7 +102,11 @@ struct cs_ocsp_response {
 };
 
 /* Appends a successful OCSPResponse (responseStatus 0, id-pkix-ocsp-basic)
- * signed with signer, whose public key gives the ResponderID byKey. */
+ * signed with signer, whose public key gives the ResponderID byKey.
+ * CS_EINVAL (no single, a CertID that is not one DER SEQUENCE, an unknown
+ * status or reason, next_update not after this_update, a nonce over
+ * CS_OCSP_MAX_NONCE, a signer_cert that is not DER), CS_ETOOBIG past
+ * out's cap, CS_ECRYPTO: errmsg says why and out is as it was. */
 int cs_ocsp_build(const struct cs_ocsp_response *r,
     const struct cs_signer *signer, struct cs_buf *out, char *errmsg);
 
@@ -108,7 +118,8 @@ enum cs_ocsp_error_status {
 	CS_OCSP_UNAUTHORIZED = 6
 };
 
-/* The 5-byte unsigned OCSPResponse for an error status. */
+/* The 5-byte unsigned OCSPResponse for an error status (a static view);
+ * NULL and *len 0 for a value that is not one of the enum. */
 const uint8_t *cs_ocsp_error(enum cs_ocsp_error_status st, size_t *len);
 
 #endif

@@ -49,11 +49,27 @@ pick(EVP_PKEY *key, enum cs_sig_alg *alg, char *errmsg)
 		    curve[0] != '\0' ? curve : "unnamed");
 		return CS_EINVAL;
 	case CS_KEY_RSA:
+		/* An RSA-PSS key signs PSS only: its signatures would not
+		 * verify under sha256WithRSAEncryption. */
+		if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA_PSS) {
+			cs_errmsg_printf(errmsg,
+			    "CA key: RSA-PSS keys do not sign here (an "
+			    "rsaEncryption key is needed)");
+			return CS_EINVAL;
+		}
 		if (bits < 2048) {
 			cs_errmsg_printf(errmsg,
 			    "CA key: RSA %d bits is below "
 			    "2048",
 			    bits);
+			return CS_EINVAL;
+		}
+		/* Its signatures are as long as the modulus: refuse here
+		 * what would fail on every signature later. */
+		if (bits > 8 * CS_SIG_MAX) {
+			cs_errmsg_printf(errmsg,
+			    "CA key: RSA %d bits is above %d", bits,
+			    8 * CS_SIG_MAX);
 			return CS_EINVAL;
 		}
 		*alg = CS_SIG_RSA_SHA256;

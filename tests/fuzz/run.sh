@@ -8,7 +8,7 @@ set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${FUZZ_BUILD:-$top/build-fuzz}
 seconds=${FUZZ_SECONDS:-60}
-targets=${*:-fuzz_x509 fuzz_cmd}
+targets=${*:-fuzz_x509 fuzz_cmd fuzz_ocsp}
 
 [ -x "$top/configure" ] || (cd "$top" && ./autogen.sh)
 mkdir -p "$build"
@@ -18,10 +18,11 @@ make -j2 fuzz >/dev/null
 
 # Seeds: the system CA bundle's certificates (DER and PEM) for the X.509
 # target; for the command target, every entry the unit tests would make is
-# produced by the seed tool below from a real store.
+# produced by the seed tool below from a real store; for the OCSP target,
+# requests from `openssl ocsp` (hashes, nonce or not, several CertIDs).
 seeds="$build/seeds"
 rm -rf "$seeds"
-mkdir -p "$seeds/fuzz_x509" "$seeds/fuzz_cmd"
+mkdir -p "$seeds/fuzz_x509" "$seeds/fuzz_cmd" "$seeds/fuzz_ocsp"
 i=0
 awk '/BEGIN CERT/{n++} {print > "'"$seeds"'/fuzz_x509/pem-" n}' \
     /etc/ssl/certs/ca-certificates.crt
@@ -32,6 +33,27 @@ for f in "$seeds"/fuzz_x509/pem-*; do
 	[ $i -lt 40 ] || break
 done
 tests/fuzz/seed_cmd "$seeds/fuzz_cmd"
+o="$seeds/ocsp-pki"
+mkdir -p "$o"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$o/ca.key" -out "$o/ca.pem" -subj "/CN=Fuzz CA" -days 2 \
+    2>/dev/null
+for n in 1 2 3; do
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$o/l$n.key" -out "$o/l$n.csr" -subj "/CN=leaf$n" \
+	    2>/dev/null
+	openssl x509 -req -in "$o/l$n.csr" -CA "$o/ca.pem" -CAkey "$o/ca.key" \
+	    -set_serial "$n$n$n" -out "$o/l$n.pem" -days 1 2>/dev/null
+done
+i=0
+for opts in "" "-no_nonce" "-sha256" "-sha384 -no_nonce" "-sha512"; do
+	i=$((i + 1))
+	openssl ocsp -issuer "$o/ca.pem" $opts -cert "$o/l1.pem" \
+	    -reqout "$seeds/fuzz_ocsp/req-$i" >/dev/null 2>&1
+done
+openssl ocsp -issuer "$o/ca.pem" -cert "$o/l1.pem" -cert "$o/l2.pem" \
+    -cert "$o/l3.pem" -reqout "$seeds/fuzz_ocsp/req-multi" >/dev/null 2>&1
+rm -rf "$o"
 
 rc=0
 for t in $targets; do
