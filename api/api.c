@@ -11,6 +11,8 @@
  * operations orphaned (write.c): raft calls back only when the replica
  * closes, after the API.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +144,26 @@ authenticate(struct cs_api_req *r)
 	return true;
 }
 
+/* Every %XX of the query is two hex digits, and decodes to something
+ * other than NUL: a parameter that does not decode is an error, never
+ * "absent". */
+static bool
+query_valid(const char *q)
+{
+	if (q == NULL)
+		return true;
+	for (; *q != '\0'; q++) {
+		if (*q != '%')
+			continue;
+		if (!isxdigit((unsigned char)q[1]) ||
+		    !isxdigit((unsigned char)q[2]) ||
+		    (q[1] == '0' && q[2] == '0'))
+			return false;
+		q += 2;
+	}
+	return true;
+}
+
 static void
 on_request(struct cs_http_req *http, void *data)
 {
@@ -177,6 +199,25 @@ on_request(struct cs_http_req *http, void *data)
 	}
 	if (!(r->route->flags & CS_ROUTE_PUBLIC) && !authenticate(r))
 		return;
+	if (!query_valid(cs_http_req_query(http))) {
+		cs_api__problem(r, 400, "bad-parameter",
+		    "the query string is not valid percent-encoding");
+		return;
+	}
+	if (cs_http_req_query_param(http, "min_index", &consistency) == 0) {
+		char *end;
+
+		errno = 0;
+		r->min_index = strtoull(consistency, &end, 10);
+		if (errno != 0 || end == consistency || *end != '\0' ||
+		    consistency[0] == '-' ||
+		    !(r->route->flags & CS_ROUTE_READ)) {
+			cs_api__problem(r, 400, "bad-parameter",
+			    "min_index: a log index (X-Certstore-Index of a "
+			    "write), on reads only");
+			return;
+		}
+	}
 	if (cs_http_req_query_param(http, "consistency", &consistency) == 0) {
 		if (strcmp(consistency, "leader") == 0) {
 			r->consistent = true;

@@ -134,8 +134,9 @@ struct cs_api_req {
 	struct cs_identity *peer;   /* the TLS peer, NULL if none */
 	struct cs_identity *client; /* whom the request acts for */
 	unsigned roles;
-	bool forwarded;  /* came from a node on behalf of a client */
-	bool consistent; /* ?consistency=leader */
+	bool forwarded;     /* came from a node on behalf of a client */
+	bool consistent;    /* ?consistency=leader */
+	uint64_t min_index; /* ?min_index=N: read at or after index N */
 	uint8_t request_id[CS_REQUEST_ID_LEN];
 	char request_id_hex[2 * CS_REQUEST_ID_LEN + 1];
 	uint64_t deadline; /* uv_now() ms */

@@ -844,6 +844,18 @@ after_process(struct cs_http__conn *c)
 
 	if (c->closing)
 		return;
+	if (c->eof && !c->finishing && c->pending == NULL && c->ready == NULL &&
+	    (c->in_message || unparsed(c) > 0) && can_parse(c) &&
+	    (!c->use_tls || cs_tls_pending(&c->tls) == 0)) {
+		/* part of a request, and the peer sends no more: it cannot
+		 * complete, so the connection goes now, not at a timeout */
+		detach_pending(c);
+		cs_http__req_free(c->req);
+		c->req = NULL;
+		c->in_message = 0;
+		c->in_off = c->in.len;
+		c->finishing = 1;
+	}
 	if (!c->finishing && c->pending == NULL && !c->in_message &&
 	    c->ready == NULL && unparsed(c) == 0 &&
 	    (!c->use_tls || cs_tls_pending(&c->tls) == 0)) {

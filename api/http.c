@@ -595,6 +595,37 @@ cs_http__format_head(int status, const struct cs_http_header *h, size_t n,
 	return (char *)cs_buf_steal(&b, len);
 }
 
+/* The problem type of the errors the HTTP layer answers by itself, in
+ * the API's urn:certstore:problem: namespace. */
+static const char *
+problem_slug(int status)
+{
+	switch (status) {
+	case 400:
+		return "bad-request";
+	case 408:
+		return "request-timeout";
+	case 411:
+		return "length-required";
+	case 413:
+		return "too-big";
+	case 414:
+		return "uri-too-long";
+	case 417:
+		return "expectation-failed";
+	case 431:
+		return "headers-too-large";
+	case 501:
+		return "not-implemented";
+	case 503:
+		return "unavailable";
+	case 505:
+		return "http-version";
+	default:
+		return status >= 500 ? "internal" : "bad-request";
+	}
+}
+
 uint8_t *
 cs_http__problem(int status, const char *detail, size_t *len)
 {
@@ -603,8 +634,9 @@ cs_http__problem(int status, const char *detail, size_t *len)
 
 	cs_buf_init(&b, SIZE_MAX / 2);
 	(void)cs_buf_printf(&b,
-	    "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d",
-	    cs_http_status_text(status), status);
+	    "{\"type\":\"urn:certstore:problem:%s\",\"title\":\"%s\","
+	    "\"status\":%d",
+	    problem_slug(status), cs_http_status_text(status), status);
 	if (detail != NULL) {
 		(void)cs_buf_append_str(&b, ",\"detail\":\"");
 		for (p = (const unsigned char *)detail; *p != '\0'; p++) {

@@ -64,6 +64,10 @@ cs_api__respond_json(struct cs_api_req *r, int status, json_t *body)
 	cs_api__respond(r, status, "application/json", copy, len, NULL, 0);
 }
 
+static void vproblem(struct cs_api_req *r, int status, const char *type,
+    const struct cs_http_header *extra, size_t nextra, json_t *more,
+    const char *fmt, va_list ap) __attribute__((format(printf, 7, 0)));
+
 static void
 vproblem(struct cs_api_req *r, int status, const char *type,
     const struct cs_http_header *extra, size_t nextra, json_t *more,

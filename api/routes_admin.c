@@ -7,6 +7,7 @@
  * names are identities as they appear in URLs: percent-encoded subjects
  * ("CN%3Doperator%2CO%3DHospital"), "fp:<hex>" or "san:<value>".
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +73,7 @@ static void
 on_doc_written(struct cs_api_req *r, const struct cs_result *res)
 {
 	if (res->rc < 0) {
-		cs_api__problem_rc(r, res->rc, r->route->pattern);
+		cs_api__problem_rc(r, res->rc, cs_http_req_path(r->http));
 		return;
 	}
 	if (r->then != NULL)
@@ -198,6 +199,10 @@ profile_from(json_t *o, struct cs_profile *p, char *err)
 	}
 	p->issuer = cs_strdup(json_string_value(v));
 	v = json_object_get(o, "key_types");
+	if (v != NULL && !json_is_array(v)) {
+		snprintf(err, CS_ERRMSG_SIZE, "key_types: a list");
+		return CS_EINVAL;
+	}
 	for (size_t i = 0; json_is_array(v) && i < json_array_size(v); i++) {
 		uint32_t bit;
 		json_t *t = json_array_get(v, i);
@@ -248,8 +253,17 @@ profile_from(json_t *o, struct cs_profile *p, char *err)
 		    "patterns");
 		return CS_EINVAL;
 	}
-	p->allow_no_san = json_is_true(json_object_get(o, "allow_no_san"));
+	v = json_object_get(o, "allow_no_san");
+	if (v != NULL && !json_is_boolean(v)) {
+		snprintf(err, CS_ERRMSG_SIZE, "allow_no_san: true or false");
+		return CS_EINVAL;
+	}
+	p->allow_no_san = json_is_true(v);
 	v = json_object_get(o, "key_usage");
+	if (v != NULL && !json_is_array(v)) {
+		snprintf(err, CS_ERRMSG_SIZE, "key_usage: a list");
+		return CS_EINVAL;
+	}
 	for (size_t i = 0; json_is_array(v) && i < json_array_size(v); i++) {
 		uint32_t bit;
 		json_t *t = json_array_get(v, i);
@@ -272,6 +286,10 @@ profile_from(json_t *o, struct cs_profile *p, char *err)
 		return CS_EINVAL;
 	}
 	v = json_object_get(o, "description");
+	if (v != NULL && !json_is_string(v)) {
+		snprintf(err, CS_ERRMSG_SIZE, "description: a string");
+		return CS_EINVAL;
+	}
 	if (json_is_string(v))
 		p->description = cs_strdup(json_string_value(v));
 	return cs_profile_validate(p, err);
@@ -384,6 +402,14 @@ cs_api__get_role(struct cs_api_req *r)
 		return;
 	v = cs_store_doc(cs_api__store(r->api), CS_NS_ROLE, name, &len);
 	if (v == NULL || cs_role_decode(v, len, &b, NULL) < 0) {
+		if (strcmp(name, r->api->cfg.admin_identity) == 0) {
+			/* the first admin, from the configuration (as the
+			 * list shows it) */
+			cs_api__respond_json(r, 200,
+			    json_pack("{s:s, s:s, s:[], s:b}", "identity", name,
+				"role", "admin", "profiles", "from_config", 1));
+			return;
+		}
 		cs_api__problem(r, 404, "not-found",
 		    "no role binding for \"%s\"", name);
 		return;
@@ -454,6 +480,9 @@ cs_api__put_role(struct cs_api_req *r)
 	}
 	b.role = cs_strdup(json_string_value(role));
 	json_decref(o);
+	/* the profiles named need not exist yet (bindings may be set up
+	 * before the profiles; a profile may be deleted later): issuance
+	 * checks both */
 	cs_buf_init(&val, CS_CMD_MAX_DOC);
 	cs_role_encode(&b, &val);
 	cs_role_close(&b);
@@ -499,12 +528,35 @@ cs_api__get_audit(struct cs_api_req *r)
 	json_t *items = json_array();
 	char cursor[24];
 
-	if (cs_http_req_query_param(r->http, "from", &v) == 0 ||
-	    cs_http_req_query_param(r->http, "cursor", &v) == 0)
-		from = strtoull(v, NULL, 10);
+	const char *from_v = NULL, *cursor_v = NULL;
+	char *end_p;
+
+	cs_http_req_query_param(r->http, "from", &from_v);
+	cs_http_req_query_param(r->http, "cursor", &cursor_v);
+	if (from_v != NULL && cursor_v != NULL) {
+		json_decref(items);
+		cs_api__problem(r, 400, "bad-parameter",
+		    "from (the first index) or cursor (from next_cursor), "
+		    "not both");
+		return;
+	}
+	v = from_v != NULL ? from_v : cursor_v;
+	if (v != NULL) {
+		errno = 0;
+		from = strtoull(v, &end_p, 10);
+		if (errno != 0 || end_p == v || *end_p != '\0' || v[0] == '-') {
+			json_decref(items);
+			cs_api__problem(r, 400, "bad-parameter",
+			    "%s: a log index",
+			    from_v != NULL ? "from" : "cursor");
+			return;
+		}
+	}
 	if (cs_http_req_query_param(r->http, "limit", &v) == 0) {
-		limit = strtoul(v, NULL, 10);
-		if (limit == 0 || limit > 1000) {
+		errno = 0;
+		limit = strtoul(v, &end_p, 10);
+		if (errno != 0 || end_p == v || *end_p != '\0' || v[0] == '-' ||
+		    limit == 0 || limit > 1000) {
 			json_decref(items);
 			cs_api__problem(r, 400, "bad-parameter",
 			    "limit: 1 to 1000");

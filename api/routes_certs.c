@@ -27,6 +27,12 @@ split_tags(struct cs_api_req *r, const char *text, struct cs_cmd *cmd)
 	char *copy = cs_http_req_strndup(r->http, text, strlen(text));
 	char *save = NULL;
 
+	/* an empty tag ("a,,b", a leading or trailing comma) is a mistake,
+	 * not nothing: PATCH refuses it too */
+	if (text[0] == ',' || strstr(text, ",,") != NULL ||
+	    (text[0] != '\0' && text[strlen(text) - 1] == ','))
+		return CS_EINVAL;
+
 	for (char *t = strtok_r(copy, ",", &save); t != NULL;
 	     t = strtok_r(NULL, ",", &save)) {
 		if (cmd->u.import.ntags == CS_CMD_MAX_TAGS)
@@ -91,6 +97,7 @@ import_body(struct cs_api_req *r, struct cs_cmd *cmd, size_t *len,
 	if (ctype != NULL && strncasecmp(ctype, "application/json", 16) == 0) {
 		json_t *o = cs_api__body_json(r);
 		json_t *pem, *tags;
+		size_t plen;
 
 		if (o == NULL)
 			return NULL;
@@ -101,21 +108,47 @@ import_body(struct cs_api_req *r, struct cs_cmd *cmd, size_t *len,
 			    "pem: the certificate(s) as PEM text");
 			return NULL;
 		}
+		if (json_object_get(o, "owner") != NULL &&
+		    !json_is_string(json_object_get(o, "owner")) &&
+		    !json_is_null(json_object_get(o, "owner"))) {
+			cs_api__problem(r, 400, "invalid",
+			    "owner: a string (or null)");
+			return NULL;
+		}
 		v = json_string_value(json_object_get(o, "owner"));
 		if (v != NULL)
 			cmd->u.import.owner =
 			    (struct cs_bytes){(const uint8_t *)v, strlen(v)};
+		v = json_string_value(json_object_get(o, "profile"));
+		if (json_object_get(o, "profile") != NULL &&
+		    (v == NULL || cs_store_doc(cs_api__store(r->api),
+				      CS_NS_PROFILE, v, &plen) == NULL)) {
+			cs_api__problem(r, 400, "invalid",
+			    "profile: the name of an existing profile (its "
+			    "rotate_after then applies to these certificates)");
+			return NULL;
+		}
+		if (v != NULL)
+			cmd->u.import.profile =
+			    (struct cs_bytes){(const uint8_t *)v, strlen(v)};
 		tags = json_object_get(o, "tags");
+		if (tags != NULL && !json_is_array(tags) &&
+		    !json_is_null(tags)) {
+			cs_api__problem(r, 400, "invalid",
+			    "tags: a list of strings");
+			return NULL;
+		}
 		for (size_t i = 0;
 		     json_is_array(tags) && i < json_array_size(tags); i++) {
 			json_t *t = json_array_get(tags, i);
 
 			if (!json_is_string(t) ||
 			    cmd->u.import.ntags == CS_CMD_MAX_TAGS ||
+			    json_string_length(t) == 0 ||
 			    json_string_length(t) > CS_CMD_MAX_STR) {
 				cs_api__problem(r, 400, "invalid",
-				    "tags: at most %d strings of at most %d "
-				    "bytes",
+				    "tags: at most %d non-empty strings of at "
+				    "most %d bytes",
 				    CS_CMD_MAX_TAGS, CS_CMD_MAX_STR);
 				return NULL;
 			}
@@ -144,7 +177,7 @@ import_body(struct cs_api_req *r, struct cs_cmd *cmd, size_t *len,
 	if (cs_http_req_query_param(r->http, "tags", &v) == 0 &&
 	    split_tags(r, v, cmd) < 0) {
 		cs_api__problem(r, 400, "invalid",
-		    "tags: at most %d tags of at most %d bytes",
+		    "tags: at most %d non-empty tags of at most %d bytes",
 		    CS_CMD_MAX_TAGS, CS_CMD_MAX_STR);
 		return NULL;
 	}
@@ -418,7 +451,7 @@ static void
 on_counted(struct cs_api_req *r, const struct cs_result *res)
 {
 	if (res->rc < 0) {
-		cs_api__problem_rc(r, res->rc, r->route->pattern);
+		cs_api__problem_rc(r, res->rc, cs_http_req_path(r->http));
 		return;
 	}
 	cs_api__respond_json(r, 200,

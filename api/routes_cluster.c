@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "api/api_int.h"
+
+#define CS_CONFIG_MEMBERS_MAX 64
 #include "cert/doc.h"
 #include "cert/snapshot.h"
 #include "lib/error.h"
@@ -271,6 +273,34 @@ on_member_doc(struct cs_api_req *r, const struct cs_result *res)
 	json_decref(o);
 }
 
+/* A join that the configuration refuses is answered 409 here, before
+ * the member document is written: a refused join changes nothing. */
+static bool
+member_conflict(struct cs_api_req *r, uint64_t id, const char *address)
+{
+	struct cs_replica_member m[CS_CONFIG_MEMBERS_MAX];
+	size_t n =
+	    cs_replica_members(r->api->replica, m, CS_CONFIG_MEMBERS_MAX);
+
+	if (n > CS_CONFIG_MEMBERS_MAX)
+		n = CS_CONFIG_MEMBERS_MAX;
+	for (size_t i = 0; i < n; i++) {
+		if (m[i].id == id) {
+			cs_api__problem(r, 409, "exists",
+			    "member %llu is already in the cluster (at %s)",
+			    (unsigned long long)id, m[i].address);
+			return true;
+		}
+		if (strcmp(m[i].address, address) == 0) {
+			cs_api__problem(r, 409, "exists",
+			    "raft address %s is member %llu's", address,
+			    (unsigned long long)m[i].id);
+			return true;
+		}
+	}
+	return false;
+}
+
 void
 cs_api__post_member(struct cs_api_req *r)
 {
@@ -301,6 +331,8 @@ cs_api__post_member(struct cs_api_req *r)
 		   (doc.public_url != NULL && !valid_url(doc.public_url))) {
 		cs_api__problem(r, 400, "invalid",
 		    "http_url, public_url: URLs");
+	} else if (member_conflict(r, (uint64_t)id, doc.raft_address)) {
+		/* answered: nothing is written for a join that cannot be */
 	} else {
 		doc.id = (uint64_t)id;
 		if (doc.site == NULL)

@@ -271,7 +271,7 @@ cs_api__get_rotation_due(struct cs_api_req *r)
 					continue;
 				o = cs_api__cert_json(page[i], now, false);
 				json_object_set_new(o, "rotation_due_since",
-				    json_integer((json_int_t)due));
+				    cs_api__time_json(due));
 				json_array_append_new(items, o);
 				if (++got == limit) {
 					size_t len = strlen(name);

@@ -503,6 +503,17 @@ cs_api__dispatch(struct cs_api_req *r)
 	}
 	if (!(rt->flags & CS_ROUTE_WRITE) &&
 	    !((rt->flags & CS_ROUTE_READ) && r->consistent)) {
+		/* ?min_index=N (read your writes: N from a write's
+		 * X-Certstore-Index): wait for this copy to get there */
+		if (r->min_index > cs_replica_applied_index(api->replica)) {
+			char why[96];
+
+			snprintf(why, sizeof why,
+			    "this node has not applied index %llu yet",
+			    (unsigned long long)r->min_index);
+			cs_api__retry(r, why);
+			return;
+		}
 		rt->handler(r); /* a local read */
 		return;
 	}

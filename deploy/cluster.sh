@@ -56,9 +56,11 @@ declare -A taken=()
 free_port() {
 	local p
 	for _ in $(seq 200); do
-		p=$((20000 + RANDOM % 20000))
+		# below the kernel's ephemeral range (32768-60999 on Debian):
+		# an outgoing connection cannot take the port before we bind it
+		p=$((10000 + RANDOM % 22000))
 		[ -z "${taken[$p]:-}" ] || continue
-		if ! ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then
+		if ! ss -Htan "sport = :$p" 2>/dev/null | grep -q .; then
 			taken[$p]=1
 			echo "$p"
 			return

@@ -80,6 +80,7 @@
  * All state lives in one struct loadgen owned by main(). Loop thread only,
  * apart from certificate generation, which is done before the loop runs.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -204,6 +205,7 @@ enum mode {
 	MODE_IMPORT,
 	MODE_REVOKE,
 	MODE_GET,
+	MODE_POST,
 	MODE__MAX
 };
 
@@ -212,6 +214,7 @@ static const char *const mode_names[MODE__MAX] = {
     [MODE_IMPORT] = "certstore-import",
     [MODE_REVOKE] = "certstore-revoke",
     [MODE_GET] = "get",
+    [MODE_POST] = "post",
 };
 
 static const int mode_expect[MODE__MAX] = {
@@ -219,6 +222,7 @@ static const int mode_expect[MODE__MAX] = {
     [MODE_IMPORT] = 201,
     [MODE_REVOKE] = 200,
     [MODE_GET] = 200,
+    [MODE_POST] = 200, /* or --expect */
 };
 
 enum phase {
@@ -265,6 +269,9 @@ struct opts {
 	const char *issuer_key;
 	const char *ca_out;
 	unsigned show_errors;
+	const char *bodies;       /* post: a directory of request bodies */
+	const char *content_type; /* post */
+	int expect;               /* post: the status that counts as done */
 };
 
 struct loadgen;
@@ -310,6 +317,12 @@ struct loadgen {
 
 	uint8_t rid_base[8]; /* the run's random half of the request ids */
 	uint64_t rid_next;
+
+	/* post: the bodies, sent in turn */
+	uint8_t **body;
+	size_t *body_len;
+	size_t nbody, next_body;
+	char ctype_header[160];
 
 	/* etcd-put */
 	char *value_b64;
@@ -478,6 +491,15 @@ prepare(struct loadgen *lg, struct slot *s)
 		req->body = s->body.data;
 		req->body_len = s->body.len;
 		break;
+	case MODE_POST: {
+		size_t b = lg->next_body++ % lg->nbody;
+
+		cs_buf_printf(&s->url, "%s%s", next_base(lg), o->path);
+		req->body = lg->body[b];
+		req->body_len = lg->body_len[b];
+		ctype = lg->ctype_header;
+		break;
+	}
 	case MODE_GET:
 	default:
 		cs_buf_printf(&s->url, "%s%s", next_base(lg), o->path);
@@ -701,7 +723,9 @@ on_response(struct cs_client_req *req, int status)
 		import_response(lg, s, status);
 		return;
 	}
-	if (status == 0 && req->http_status == mode_expect[lg->o->mode]) {
+	if (status == 0 && req->http_status == (lg->o->mode == MODE_POST
+						       ? lg->o->expect
+						       : mode_expect[lg->o->mode])) {
 		t->ok++;
 		if (p == PHASE_MEASURE)
 			hist_add(&lg->lat, lat);
@@ -1018,6 +1042,10 @@ usage(FILE *f)
 	    "                    POST BASE/v1/certs/FP/revoke once per "
 	    "certificate (200)\n"
 	    "  get               GET BASE + --path (200)\n"
+	    "  post              POST BASE + --path, the files of --bodies DIR "
+	    "in turn,\n"
+	    "                    with --content-type T (--expect N, "
+	    "default 200)\n"
 	    "defaults: --concurrency 1 --duration 10 --warmup 0 --timeout "
 	    "%d --max-rate %d\n"
 	    "          --batch %d --value-size %d --threads: the CPUs; "
@@ -1104,6 +1132,9 @@ enum {
 	OPT_ISSUER_KEY,
 	OPT_CA_OUT,
 	OPT_SHOW_ERRORS,
+	OPT_BODIES,
+	OPT_CONTENT_TYPE,
+	OPT_EXPECT,
 	OPT_HELP
 };
 
@@ -1128,6 +1159,9 @@ static const struct option long_opts[] = {
     {"issuer-key", required_argument, NULL, OPT_ISSUER_KEY},
     {"ca-out", required_argument, NULL, OPT_CA_OUT},
     {"show-errors", required_argument, NULL, OPT_SHOW_ERRORS},
+    {"bodies", required_argument, NULL, OPT_BODIES},
+    {"content-type", required_argument, NULL, OPT_CONTENT_TYPE},
+    {"expect", required_argument, NULL, OPT_EXPECT},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -1153,6 +1187,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 	o->threads = ncpu > 0 && ncpu < 64 ? (unsigned)ncpu : 2;
 	o->value_size = DEFAULT_VALUE;
 	o->show_errors = 5;
+	o->expect = 0;
 
 	for (;;) {
 		c = getopt_long(argc, argv, "", long_opts, NULL);
@@ -1240,6 +1275,17 @@ parse_opts(struct opts *o, int argc, char **argv)
 				bad = "--show-errors";
 			o->show_errors = (unsigned)v;
 			break;
+		case OPT_BODIES:
+			o->bodies = optarg;
+			break;
+		case OPT_CONTENT_TYPE:
+			o->content_type = optarg;
+			break;
+		case OPT_EXPECT:
+			if (parse_ulong(optarg, 100, 599, &v) < 0)
+				bad = "--expect";
+			o->expect = (int)v;
+			break;
 		case OPT_HELP:
 			usage(stdout);
 			return 1;
@@ -1272,10 +1318,20 @@ parse_opts(struct opts *o, int argc, char **argv)
 		    MAX_URLS);
 		return -1;
 	}
-	if (o->mode == MODE_GET && (o->path == NULL || o->path[0] != '/')) {
-		fprintf(stderr, "loadgen: mode get needs --path /...\n");
+	if ((o->mode == MODE_GET || o->mode == MODE_POST) &&
+	    (o->path == NULL || o->path[0] != '/')) {
+		fprintf(stderr, "loadgen: mode %s needs --path /...\n",
+		    mode_names[o->mode]);
 		return -1;
 	}
+	if (o->mode == MODE_POST &&
+	    (o->bodies == NULL || o->content_type == NULL)) {
+		fprintf(stderr, "loadgen: mode post needs --bodies DIR and "
+				"--content-type T\n");
+		return -1;
+	}
+	if (o->expect == 0)
+		o->expect = 200;
 	if ((o->cert == NULL) != (o->key == NULL) ||
 	    (o->issuer_cert == NULL) != (o->issuer_key == NULL)) {
 		fprintf(stderr, "loadgen: --cert goes with --key, "
@@ -1297,6 +1353,66 @@ opts_close(struct opts *o)
 	for (size_t i = 0; i < o->nurls; i++)
 		free(o->urls[i]);
 	o->nurls = 0;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* post: every regular file of o->bodies, in name order. */
+static int
+load_bodies(struct loadgen *lg)
+{
+	const struct opts *o = lg->o;
+	DIR *d = opendir(o->bodies);
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0;
+
+	if (d == NULL) {
+		fprintf(stderr, "loadgen: --bodies %s: %s\n", o->bodies,
+		    strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		names = cs_reallocarray(names, n + 1, sizeof *names);
+		names[n++] = cs_strdup(e->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof *names, name_cmp);
+	lg->body = cs_calloc(n + 1, sizeof *lg->body);
+	lg->body_len = cs_calloc(n + 1, sizeof *lg->body_len);
+	for (size_t i = 0; i < n; i++) {
+		char path[PATH_MAX];
+		FILE *f;
+		struct cs_buf b;
+		uint8_t chunk[8192];
+		size_t got;
+
+		snprintf(path, sizeof path, "%s/%s", o->bodies, names[i]);
+		f = fopen(path, "rb");
+		free(names[i]);
+		if (f == NULL)
+			continue;
+		cs_buf_init(&b, 4 * 1024 * 1024);
+		while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+			cs_buf_append(&b, chunk, got);
+		fclose(f);
+		lg->body[lg->nbody] = cs_buf_steal(&b, &lg->body_len[lg->nbody]);
+		lg->nbody++;
+	}
+	free(names);
+	if (lg->nbody == 0) {
+		fprintf(stderr, "loadgen: --bodies %s: no files\n", o->bodies);
+		return -1;
+	}
+	snprintf(lg->ctype_header, sizeof lg->ctype_header,
+	    "Content-Type: %s", o->content_type);
+	return 0;
 }
 
 /* So that C * URLs keep-alive connections fit. */
@@ -1348,6 +1464,8 @@ main(int argc, char **argv)
 	}
 	if ((o.mode == MODE_IMPORT || o.mode == MODE_REVOKE) &&
 	    make_pool(lg) < 0)
+		goto out;
+	if (o.mode == MODE_POST && load_bodies(lg) < 0)
 		goto out;
 
 	if (o.cacert == NULL) {
@@ -1428,6 +1546,10 @@ out:
 	free(lg->der);
 	free(lg->der_len);
 	free(lg->fp);
+	for (size_t i = 0; i < lg->nbody; i++)
+		free(lg->body[i]);
+	free(lg->body);
+	free(lg->body_len);
 	free(lg->slots);
 	free(value);
 	cs_buf_close(&vb);

@@ -94,18 +94,16 @@ def new_rid():
 
 def is_problem(r, status=None, http_layer=False):
     """An RFC 7807 answer of the documented shape: type
-    urn:certstore:problem:<slug>. The HTTP layer's own refusals (413 body
-    too large, 503 too many connections, 408, framing errors) use
-    about:blank instead (reported once, by check_http_layer_type); with
-    http_layer=True that is accepted here."""
+    urn:certstore:problem:<slug>, also for the HTTP layer's own refusals
+    (413 body too large, 503 too many connections, 408, framing errors:
+    check_http_layer_type). http_layer is kept for the callers."""
     b = r.b
     typ = str(b.get("type", "")) if isinstance(b, dict) else ""
     return ((status is None or r.st == status) and
             r.h.get("content-type", "").startswith(
                 "application/problem+json") and
             isinstance(b, dict) and b.get("status") == r.st and
-            (typ.startswith("urn:certstore:problem:") or
-             (http_layer and typ == "about:blank")) and
+            typ.startswith("urn:certstore:problem:") and
             isinstance(b.get("title"), str) and
             isinstance(b.get("detail"), str))
 
@@ -455,8 +453,11 @@ def s_health_listeners(c, api, t, ctx):
 def parse_metrics(text):
     """({family: type}, [(name, {labels}, value)], bad lines)."""
     types, samples, bad = {}, [], []
+    # label values may hold any character but an unescaped '"' (route
+    # patterns such as /v1/issuers/{} among them)
     line_re = re.compile(
-        r'([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})? '
+        r'([a-zA-Z_:][a-zA-Z0-9_:]*)'
+        r'(\{((?:[a-zA-Z_]+="(?:[^"\\]|\\.)*",?)*)\})? '
         r'(-?[0-9.eE+-]+|\+Inf|NaN)$')
     for line in text.splitlines():
         if not line:
@@ -1204,7 +1205,7 @@ PROFILE = {
     "max_validity": "90d", "rotate_after": "30d",
     "allow": {"dns": ["*.example.org", "www.example.org"],
               "ip": ["10.0.0.0/8"], "uri": ["spiffe://example.org/*"],
-              "email": ["*@example.org"]},
+              "email": ["*@example.org"], "cn": []},
     "allow_no_san": False, "key_usage": ["digitalSignature"],
     "eku": ["serverAuth"], "crl_urls": ["http://crl.example.org/a.crl"],
     "ocsp_urls": ["http://ocsp.example.org"], "description": "web servers"}

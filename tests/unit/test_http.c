@@ -131,13 +131,15 @@ START_TEST(test_problem_body_escapes)
 	uint8_t *b = cs_http__problem(413, "too \"big\"\n\\", &len);
 
 	ck_assert_str_eq((char *)b,
-	    "{\"type\":\"about:blank\",\"title\":\"Payload Too Large\","
+	    "{\"type\":\"urn:certstore:problem:too-big\",\"title\":"
+	    "\"Payload Too Large\","
 	    "\"status\":413,\"detail\":\"too \\\"big\\\"\\u000a\\\\\"}");
 	ck_assert_uint_eq(len, strlen((char *)b));
 	free(b);
 	b = cs_http__problem(503, NULL, &len);
-	ck_assert_str_eq((char *)b, "{\"type\":\"about:blank\",\"title\":"
-				    "\"Service Unavailable\",\"status\":503}");
+	ck_assert_str_eq((char *)b,
+	    "{\"type\":\"urn:certstore:problem:unavailable\",\"title\":"
+	    "\"Service Unavailable\",\"status\":503}");
 	free(b);
 }
 END_TEST
