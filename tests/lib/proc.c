@@ -68,29 +68,48 @@ cs_test_tmpdir_new(const char *tag)
 	return dir;
 }
 
+char *
+cs_test_tmpdir_sub(const char *parent)
+{
+	size_t n = strlen(parent) + 16;
+	char *dir = cs_malloc(n);
+
+	snprintf(dir, n, "%s/t-XXXXXX", parent);
+	if (mkdtemp(dir) == NULL)
+		die("mkdtemp", dir);
+	return dir;
+}
+
+/* rm -r, for the few levels tests make. */
+static void
+remove_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+
+	if (d == NULL) {
+		unlink(path);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		char *p;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		p = cs_test_path(path, e->d_name);
+		remove_tree(p);
+		free(p);
+	}
+	closedir(d);
+	rmdir(path);
+}
+
 void
 cs_test_tmpdir_free(char *dir)
 {
-	DIR *d;
-	struct dirent *e;
-
 	if (dir == NULL)
 		return;
-	d = opendir(dir);
-	if (d != NULL) {
-		while ((e = readdir(d)) != NULL) {
-			char *path;
-
-			if (strcmp(e->d_name, ".") == 0 ||
-			    strcmp(e->d_name, "..") == 0)
-				continue;
-			path = cs_test_path(dir, e->d_name);
-			unlink(path);
-			free(path);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
+	remove_tree(dir);
 	free(dir);
 }
 

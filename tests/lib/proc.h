@@ -22,8 +22,15 @@ char *cs_test_run(int *status, const char *fmt, ...)
  * (new; give it to cs_test_tmpdir_free()). */
 char *cs_test_tmpdir_new(const char *tag);
 
-/* Removes the files in dir (not recursive: tests write flat), dir itself,
- * and frees the path. NULL is a no-op. */
+/* A new, empty directory inside parent (parent/t-XXXXXX), the same way.
+ * A Check test that fails leaves its forked child with _exit(), without
+ * its teardown: make the parent directory in an unchecked fixture (the
+ * runner's process) and one of these per test in the checked one, and
+ * the unchecked teardown removes whatever a failed test left. */
+char *cs_test_tmpdir_sub(const char *parent);
+
+/* Removes dir and everything in it, and frees the path. NULL is a
+ * no-op. */
 void cs_test_tmpdir_free(char *dir);
 
 /* "dir/name" (new, free()). */

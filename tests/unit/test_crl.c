@@ -33,7 +33,8 @@
 static struct cs_test_ca *ca;
 static struct cs_signer signer;
 static struct cs_der ca_name, ca_ski;
-static char *dir;
+static char *base_dir; /* per tcase, made by the runner: see proc.h */
+static char *dir;      /* per test, inside base_dir */
 static int64_t now;
 
 static void
@@ -50,8 +51,21 @@ ca_setup(enum cs_test_key type)
 	ca_ski.p = ASN1_STRING_get0_data(ski);
 	ca_ski.len = (size_t)ASN1_STRING_length(ski);
 	ck_assert_int_eq(cs_signer_init(&signer, ca->key, NULL), 0);
-	dir = cs_test_tmpdir_new("crl");
+	dir = cs_test_tmpdir_sub(base_dir);
 	now = (int64_t)time(NULL);
+}
+
+static void
+base_setup(void)
+{
+	base_dir = cs_test_tmpdir_new("crl");
+}
+
+static void
+base_teardown(void)
+{
+	cs_test_tmpdir_free(base_dir);
+	base_dir = NULL;
 }
 
 static void
@@ -1228,6 +1242,7 @@ crl_suite(void)
 
 	tc = tcase_create("build");
 	tcase_add_unchecked_fixture(tc, warm_keys, NULL);
+	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_build_matches_openssl_bytes);
@@ -1243,6 +1258,7 @@ crl_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("verify");
+	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, test_verify_every_reason, 0,
@@ -1251,12 +1267,14 @@ crl_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("collect");
+	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_collect_copies_and_filters);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("big");
+	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_build_100k);

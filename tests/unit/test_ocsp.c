@@ -35,7 +35,8 @@ static size_t resp_len;
 static X509 *resp_x;
 static EVP_PKEY *resp_key;
 static struct cs_signer signer;
-static char *dir;
+static char *base_dir; /* per tcase, made by the runner: see proc.h */
+static char *dir;      /* per test, inside base_dir */
 static int64_t now;
 
 static void
@@ -63,11 +64,24 @@ responder_teardown(void)
 }
 
 static void
+base_setup(void)
+{
+	base_dir = cs_test_tmpdir_new("ocsp");
+}
+
+static void
+base_teardown(void)
+{
+	cs_test_tmpdir_free(base_dir);
+	base_dir = NULL;
+}
+
+static void
 setup(void)
 {
 	ca = cs_test_ca_new("Test Root", CS_TEST_P256, NULL);
 	responder_setup(CS_TEST_P256);
-	dir = cs_test_tmpdir_new("ocsp");
+	dir = cs_test_tmpdir_sub(base_dir);
 	now = (int64_t)time(NULL);
 }
 
@@ -1374,6 +1388,7 @@ ocsp_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("parse_request");
+	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, test_parse_openssl_requests, 0,
@@ -1385,12 +1400,14 @@ ocsp_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("issuer_hashes");
+	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_issuer_hashes_match_openssl);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("build");
 	tcase_add_unchecked_fixture(tc, warm_keys, NULL);
+	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, test_build_verifies_with_openssl_cli, 0,
@@ -1404,6 +1421,7 @@ ocsp_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("error");
+	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_error_responses, 0,
 	    sizeof error_table / sizeof error_table[0]);
