@@ -56,6 +56,20 @@ fsm_snapshot(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigned *n)
 	*bufs = f->bufs;
 	*n = (unsigned)nb;
 	f->snapshots++;
+	/* The next snapshot after a quarter of the state's size in new
+	 * entries: the cost of snapshots stays proportional to the writes
+	 * (a 1M-certificate store is not rewritten every 8192 entries),
+	 * and a restart replays at most that many entries. */
+	if (f->snapshot_base > 0 && f->raft != NULL) {
+		size_t records = cs_store_cert_count(f->store) +
+				 cs_store_key_count(f->store);
+		unsigned next = (unsigned)(records / 4 < UINT32_MAX
+					       ? records / 4
+					       : UINT32_MAX);
+
+		raft_set_snapshot_threshold(f->raft,
+		    next > f->snapshot_base ? next : f->snapshot_base);
+	}
 	f->snapshot_take_last_us = now_us() - t0;
 	if (f->snapshot_take_last_us > f->snapshot_take_max_us)
 		f->snapshot_take_max_us = f->snapshot_take_last_us;
@@ -118,6 +132,12 @@ cs_fsm_close(struct cs_fsm *f)
 	f->bufs = NULL;
 	cs_store_free(f->store);
 	f->store = NULL;
+}
+
+void
+cs_fsm_set_snapshot_base(struct cs_fsm *f, unsigned base)
+{
+	f->snapshot_base = base;
 }
 
 void

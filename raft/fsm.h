@@ -47,6 +47,7 @@ struct cs_fsm {
 	size_t cap_bufs;
 	cs_fsm_applied_cb applied_cb;
 	void *applied_data;
+	unsigned snapshot_base; /* 0: raft's threshold is left alone */
 	/* statistics */
 	uint64_t snapshots;
 	uint64_t snapshot_take_max_us; /* longest time snapshot() held the
@@ -59,6 +60,9 @@ struct cs_fsm {
 void cs_fsm_init(struct cs_fsm *f);
 void cs_fsm_close(struct cs_fsm *f);
 void cs_fsm_set_applied_cb(struct cs_fsm *f, cs_fsm_applied_cb cb, void *data);
+/* After each snapshot, sets raft's snapshot threshold to the larger of
+ * base and a quarter of the store's records (certificates + keys). */
+void cs_fsm_set_snapshot_base(struct cs_fsm *f, unsigned base);
 
 /* The current store. View, valid until the next restore. */
 struct cs_store *cs_fsm_store(const struct cs_fsm *f);

@@ -265,6 +265,7 @@ replica_tune(struct cs_replica *r, const struct cs_replica_config *cfg)
 	raft_set_install_snapshot_timeout(raft,
 	    OR(cfg->install_snapshot_timeout_ms, 30000));
 	raft_set_snapshot_threshold(raft, OR(cfg->snapshot_threshold, 1024));
+	cs_fsm_set_snapshot_base(r->fsm, OR(cfg->snapshot_threshold, 1024));
 	raft_set_snapshot_trailing(raft, OR(cfg->snapshot_trailing, 2048));
 	raft_set_max_catch_up_rounds(raft, OR(cfg->catch_up_rounds, 100));
 	raft_set_max_catch_up_round_duration(raft,
