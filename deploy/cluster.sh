@@ -225,7 +225,7 @@ tls-key $VAR/pki/node$i.key
 client-ca $VAR/pki/client-ca.pem
 cluster-ca $VAR/pki/cluster-ca.pem
 admin-identity "CN=certstore-admin"
-segment-size 1048576
+segment-size ${CS_SEGMENT_SIZE:-1048576}
 $members${CS_EXTRA_CONF:-}
 EOF
 		"$CERTSTORED" -n -f "$d/certstored.conf" >/dev/null ||

@@ -62,6 +62,7 @@ static const struct key keys[] = {
 	3600000, "120000", false},
     {"segment-size", V_U64, F(segment_size), 1ull << 30, "8388608", false},
     {"raft-trace", V_BOOL, F(raft_trace), 0, "no", false},
+    {"raft-kernel-aio", V_BOOL, F(raft_kernel_aio), 0, "no", false},
     {"write-timeout-ms", V_UINT, F(write_timeout_ms), 600000, "10000", false},
     {"forward-timeout-ms", V_UINT, F(forward_timeout_ms), 600000, "5000",
 	false},

@@ -66,6 +66,7 @@ struct cs_config {
 	unsigned install_snapshot_timeout_ms;
 	uint64_t segment_size;
 	bool raft_trace;
+	bool raft_kernel_aio; /* RWF_NOWAIT appends (raft/kaio.c) */
 
 	/* writes */
 	unsigned write_timeout_ms;   /* retry deadline for a write */

@@ -235,6 +235,10 @@ size_t cs_replica_members(const struct cs_replica *r,
  * leader knows for every member (a reply within the election timeout);
  * a follower knows only for the leader. */
 int cs_replica_reachable(const struct cs_replica *r, uint64_t id);
+/* Whether raft_uv may append with RWF_NOWAIT kernel AIO (raft/kaio.c;
+ * default no: the thread pool). Call before cs_replica_new(). */
+void cs_replica_kernel_aio(bool on);
+
 /* How long (ms) this node has known no leader, as the monitor saw it on
  * its last turn; 0 while it knows one. Status answers (OCSP) stop
  * vouching for freshness past a bound. */

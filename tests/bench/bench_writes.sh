@@ -53,139 +53,15 @@
 # alike (trap). Services of the system are never touched.
 set -eu
 
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
+BENCH_NAME=bench_writes
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(cd "$(dirname "$0")" && pwd)/bench_lib.sh"
 seconds=${BENCH_SECONDS:-15}
 warmup=${BENCH_WARMUP:-1}
 concurrency=${BENCH_CONCURRENCY:-1 16 64}
 etcd_tls=${BENCH_ETCD_TLS:-1}
 ETCD=${ETCD:-etcd}
-cluster_sh=${CLUSTER_SH:-$top/deploy/cluster.sh}
-
-if [ -z "${LOADGEN:-}" ]; then
-	if [ -x ./tests/bench/loadgen ]; then
-		LOADGEN=./tests/bench/loadgen
-	else
-		LOADGEN="$here/loadgen"
-	fi
-fi
-for tool in "$LOADGEN" "$ETCD" python3 openssl curl; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "bench_writes: $tool not found (make bench; deploy/setup.sh)" >&2
-		exit 1
-	fi
-done
-
-say() {
-	echo "bench_writes: $*" >&2
-}
-
-# ---- cleanup: every process by PID, the temporary directories ---------------
-
-tmp=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/cs-bench-writes-XXXXXX")
-etcd_pids=""
-loadgen_pid=""
-cs_var=""
-cs_up=0
-
-stop_pid() {
-	kill -TERM "$1" 2>/dev/null || return 0
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ "$i" -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -KILL "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
-
-cleanup() {
-	status=$?
-	trap - EXIT INT TERM HUP
-	if [ -n "$loadgen_pid" ]; then
-		stop_pid "$loadgen_pid"
-	fi
-	if [ "$cs_up" = 1 ]; then
-		say "stopping the certstore cluster"
-		cluster down >"$tmp/cluster-down.log" 2>&1 ||
-		    say "cluster.sh down failed: $(tail -3 "$tmp/cluster-down.log")"
-	fi
-	for pid in $etcd_pids; do
-		stop_pid "$pid"
-	done
-	rm -rf "$tmp"
-	exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-
-# ---- helpers -----------------------------------------------------------------
-
-# cluster ARGS...: deploy/cluster.sh with our CS_VAR
-cluster() {
-	if [ -x "$cluster_sh" ]; then
-		CS_VAR="$cs_var" "$cluster_sh" "$@"
-	else
-		CS_VAR="$cs_var" sh "$cluster_sh" "$@"
-	fi
-}
-
-# free_ports N: N distinct free TCP ports on 127.0.0.1 (bound together, then
-# released; the window before etcd binds them is short)
-free_ports() {
-	python3 -c '
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-' "$1"
-}
-
-# kv FILE KEY: the value of KEY= in FILE (a loadgen output or cluster.env:
-# an optional "export ", surrounding quotes dropped)
-kv() {
-	sed -n "s/^\(export \)\{0,1\}$2=//p" "$1" | tail -1 |
-	    sed -e 's/^"\(.*\)"$/\1/' -e "s/^'\(.*\)'\$/\1/"
-}
-
-# run_loadgen NAME ARGS...: runs loadgen in the background (so that a
-# signal reaches the trap at once), output in $tmp/NAME.out
-run_loadgen() {
-	name=$1
-	shift
-	"$LOADGEN" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
-	loadgen_pid=$!
-	lrc=0
-	wait "$loadgen_pid" || lrc=$?
-	loadgen_pid=""
-	if [ -n "${BENCH_OUT:-}" ]; then
-		mkdir -p "$BENCH_OUT"
-		cp "$tmp/$name.out" "$tmp/$name.err" "$BENCH_OUT/"
-	fi
-	if [ $lrc -ne 0 ] || [ "$(kv "$tmp/$name.out" complete)" != yes ]; then
-		say "$name: loadgen failed (rc $lrc): $(tail -3 "$tmp/$name.err")"
-		return 1
-	fi
-	if [ "$(kv "$tmp/$name.out" requests)" = 0 ]; then
-		say "$name: no request measured ($(kv "$tmp/$name.out" \
-		    warmup_errors) errors in warmup):"
-		grep '^loadgen' "$tmp/$name.err" | head -3 >&2 || true
-		return 1
-	fi
-	if [ "$(kv "$tmp/$name.out" errors)" != 0 ]; then
-		say "$name: $(kv "$tmp/$name.out" errors) errors, e.g.:"
-		grep '^loadgen: error' "$tmp/$name.err" | head -3 >&2 || true
-	fi
-	if [ "$(kv "$tmp/$name.out" pool_exhausted)" = yes ]; then
-		say "$name: the certificate pool ran out: the run is shorter"
-	fi
-	return 0
-}
+need "$LOADGEN" "$ETCD" python3 openssl curl
 
 # ---- a PKI for etcd: CA, a server certificate for all three nodes, a client --
 # The server certificate also carries clientAuth: etcd 3.4's JSON gateway
@@ -256,7 +132,7 @@ start_etcd() {
 		fi
 		mkdir -p "$tmp/etcd"
 		"$ETCD" "$@" >"$tmp/etcd/e$i.log" 2>&1 &
-		etcd_pids="$etcd_pids $!"
+		bg_pids="$bg_pids $!"
 		etcd_urls="$etcd_urls${etcd_urls:+,}$client_url"
 	done
 	# healthy: every member answers /health with a leader elected
@@ -266,7 +142,7 @@ start_etcd() {
 		while ! curl -sf --max-time 2 $curl_tls_args "$url/health" 2>/dev/null |
 		    grep -q '"health":"true"'; do
 			i=$((i + 1))
-			for pid in $etcd_pids; do
+			for pid in $bg_pids; do
 				if ! kill -0 "$pid" 2>/dev/null; then
 					say "an etcd member exited:"
 					tail -5 "$tmp"/etcd/e*.log >&2
@@ -290,44 +166,20 @@ certstore=skipped
 cs_urls=""
 cs_tls_args=""
 
-start_certstore() {
+start_bench_certstore() {
 	if [ "${BENCH_CERTSTORE:-1}" = 0 ]; then
 		say "certstore skipped (BENCH_CERTSTORE=0)"
 		return 0
 	fi
-	if [ ! -f "$cluster_sh" ]; then
-		say "certstore skipped: $cluster_sh does not exist yet"
-		return 0
+	if start_certstore 3; then
+		certstore=ok
 	fi
-	cs_var=$tmp/certstore
-	mkdir -p "$cs_var"
-	cs_up=1 # from here on, cleanup runs `cluster.sh down`
-	if ! cluster up 3 >"$tmp/cluster-up.log" 2>&1; then
-		say "cluster.sh up 3 failed:"
-		tail -10 "$tmp/cluster-up.log" >&2
-		exit 1
-	fi
-	env_file=$cs_var/cluster.env
-	for k in NODE1_API NODE2_API NODE3_API CLUSTER_CACERT ADMIN_CERT \
-	    ADMIN_KEY; do
-		if [ ! -f "$env_file" ] || [ -z "$(kv "$env_file" $k)" ]; then
-			say "$env_file lacks $k"
-			exit 1
-		fi
-	done
-	cs_urls="$(kv "$env_file" NODE1_API),$(kv "$env_file" NODE2_API)"
-	cs_urls="$cs_urls,$(kv "$env_file" NODE3_API)"
-	cs_tls_args="--cacert $(kv "$env_file" CLUSTER_CACERT)"
-	cs_tls_args="$cs_tls_args --cert $(kv "$env_file" ADMIN_CERT)"
-	cs_tls_args="$cs_tls_args --key $(kv "$env_file" ADMIN_KEY)"
-	certstore=ok
-	say "certstore: 3 nodes on $cs_urls"
 }
 
 # ---- the runs ----------------------------------------------------------------
 
 start_etcd
-start_certstore
+start_bench_certstore
 
 failed=0
 results=$tmp/results
@@ -363,11 +215,7 @@ for c in $concurrency; do
 		etcd_per_s=failed etcd_p99=failed etcd_err=failed etcd_cpu=failed
 		failed=1
 	fi
-	ratio=$(awk -v a="$cs_per_s" -v b="$etcd_per_s" 'BEGIN {
-	    if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0)
-		printf "%.2f", a / b
-	    else
-		print "na" }')
+	ratio=$(ratio "$cs_per_s" "$etcd_per_s")
 	{
 		echo "c${c}_certstore_per_s=$cs_per_s"
 		echo "c${c}_etcd_per_s=$etcd_per_s"
