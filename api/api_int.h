@@ -83,7 +83,9 @@ struct cs_identity {
  * its document changes. */
 struct cs_api_issuer {
 	char *name;
-	uint8_t digest[32]; /* SHA-256 of the document it came from */
+	uint8_t digest[32];           /* SHA-256 of the document it came from */
+	const struct cs_store *store; /* and the store and issuer-document */
+	uint64_t doc_version;         /* version it was last checked at */
 	struct cs_issuer doc;
 	struct cs_cert_info *ci;
 	uint8_t *name_der; /* the CA's subject, DER */

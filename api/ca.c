@@ -130,11 +130,17 @@ cs_api__issuer(struct cs_api *api, const char *name)
 	uint8_t digest[32];
 	size_t len, n = 0;
 
-	doc = cs_store_doc(cs_api__store(api), CS_NS_ISSUER, name, &len);
+	struct cs_store *s = cs_api__store(api);
+	uint64_t version = cs_store_doc_version(s, CS_NS_ISSUER);
+
 	for (pp = &api->issuers; *pp != NULL; pp = &(*pp)->next, n++) {
 		if (strcmp((*pp)->name, name) == 0)
 			break;
 	}
+	/* no issuer document changed since this entry was checked */
+	if (*pp != NULL && (*pp)->store == s && (*pp)->doc_version == version)
+		return *pp;
+	doc = cs_store_doc(s, CS_NS_ISSUER, name, &len);
 	if (doc == NULL) {
 		if (*pp != NULL) {
 			is = *pp;
@@ -144,11 +150,16 @@ cs_api__issuer(struct cs_api *api, const char *name)
 		return NULL;
 	}
 	SHA256(doc, len, digest);
-	if (*pp != NULL && memcmp((*pp)->digest, digest, 32) == 0)
+	if (*pp != NULL && memcmp((*pp)->digest, digest, 32) == 0) {
+		(*pp)->store = s;
+		(*pp)->doc_version = version;
 		return *pp;
+	}
 	is = issuer_load(api, name, doc, len, digest);
 	if (is == NULL)
 		return NULL;
+	is->store = s;
+	is->doc_version = version;
 	if (*pp != NULL) {
 		is->next = (*pp)->next;
 		issuer_free(*pp);

@@ -238,11 +238,33 @@ write_raw(struct cs_http__conn *c, uint8_t *owned, const void *ref, size_t len,
 			out_free(done_out);
 		return;
 	}
+	buf = uv_buf_init(owned != NULL ? (char *)owned : (char *)ref,
+	    (unsigned)len);
+	if (c->writes == 0) {
+		/* Nothing queued: write now. A response usually fits the
+		 * socket buffer, and then libuv's write queue (and the
+		 * epoll_ctl it costs on every write) is not involved. */
+		rc = uv_try_write((uv_stream_t *)&c->tcp, &buf, 1);
+		if (rc == (int)len) {
+			free(owned);
+			if (done_out != NULL)
+				out_free(done_out);
+			return;
+		}
+		if (rc > 0) {
+			buf.base += rc;
+			buf.len -= (size_t)rc;
+		} else if (rc != UV_EAGAIN) {
+			free(owned);
+			if (done_out != NULL)
+				out_free(done_out);
+			conn_close(c);
+			return;
+		}
+	}
 	wr = cs_calloc(1, sizeof *wr);
 	wr->owned = owned;
 	wr->done_out = done_out;
-	buf = uv_buf_init(owned != NULL ? (char *)owned : (char *)ref,
-	    (unsigned)len);
 	rc = uv_write(&wr->w, (uv_stream_t *)&c->tcp, &buf, 1, on_write);
 	if (rc < 0) {
 		free(owned);

@@ -607,6 +607,8 @@ cs_store__doc_put(struct cs_store *s, struct cs_doc *d)
 	const char *key = cs_store__doc_key(d);
 	size_t i = doc_lower_bound(s, d->ns, key, d->klen);
 
+	if (d->ns < CS_NS__MAX)
+		s->doc_version[d->ns]++;
 	if (i < s->ndocs && doc_cmp(s->docs[i], d->ns, key, d->klen) == 0) {
 		cs_store__retire(s, s->docs[i]);
 		s->docs[i] = d;
@@ -629,6 +631,8 @@ cs_store__doc_del(struct cs_store *s, enum cs_ns ns, const char *key,
 
 	if (i >= s->ndocs || doc_cmp(s->docs[i], ns, key, klen) != 0)
 		return CS_ENOTFOUND;
+	if (ns < CS_NS__MAX)
+		s->doc_version[ns]++;
 	cs_store__retire(s, s->docs[i]);
 	memmove(s->docs + i, s->docs + i + 1,
 	    (s->ndocs - i - 1) * sizeof *s->docs);

@@ -302,6 +302,11 @@ enum cs_ns {
 };
 const char *cs_ns_name(enum cs_ns ns);
 
+/* A counter that changes whenever a document of ns is put or deleted in
+ * this store (a cache key together with the store's address: a restore
+ * makes a new store). */
+uint64_t cs_store_doc_version(const struct cs_store *s, enum cs_ns ns);
+
 /* The value stored under (ns, key), or NULL. Views. */
 const uint8_t *cs_store_doc(const struct cs_store *s, enum cs_ns ns,
     const char *key, size_t *len);

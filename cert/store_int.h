@@ -87,7 +87,9 @@ struct cs_store {
 	uint64_t crl_index;             /* last CRL_PUBLISH applied (not kept in
 					   snapshots: a restore rebuilds CRLs) */
 	uint64_t revocation_index; /* last change of any revocation status */
-	struct cs_seqset revoked;  /* status revoked */
+	uint64_t doc_version[CS_NS__MAX]; /* changes per namespace (not kept
+					     in snapshots) */
+	struct cs_seqset revoked;         /* status revoked */
 	struct cs_seqset released; /* holds removed (reason removeFromCRL):
 				      delta CRLs list them */
 

@@ -353,3 +353,9 @@ cs_store_revocation_index(const struct cs_store *s)
 {
 	return s->revocation_index;
 }
+
+uint64_t
+cs_store_doc_version(const struct cs_store *s, enum cs_ns ns)
+{
+	return ns < CS_NS__MAX ? s->doc_version[ns] : 0;
+}
