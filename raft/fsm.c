@@ -63,9 +63,9 @@ fsm_snapshot(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigned *n)
 	if (f->snapshot_base > 0 && f->raft != NULL) {
 		size_t records = cs_store_cert_count(f->store) +
 				 cs_store_key_count(f->store);
-		unsigned next = (unsigned)(records / 4 < UINT32_MAX
-					       ? records / 4
-					       : UINT32_MAX);
+		unsigned next =
+		    (unsigned)(records / 4 < UINT32_MAX ? records / 4
+							: UINT32_MAX);
 
 		raft_set_snapshot_threshold(f->raft,
 		    next > f->snapshot_base ? next : f->snapshot_base);

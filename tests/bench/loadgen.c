@@ -723,9 +723,10 @@ on_response(struct cs_client_req *req, int status)
 		import_response(lg, s, status);
 		return;
 	}
-	if (status == 0 && req->http_status == (lg->o->mode == MODE_POST
-						       ? lg->o->expect
-						       : mode_expect[lg->o->mode])) {
+	if (status == 0 &&
+	    req->http_status == (lg->o->mode == MODE_POST
+					? lg->o->expect
+					: mode_expect[lg->o->mode])) {
 		t->ok++;
 		if (p == PHASE_MEASURE)
 			hist_add(&lg->lat, lat);
@@ -1402,7 +1403,8 @@ load_bodies(struct loadgen *lg)
 		while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
 			cs_buf_append(&b, chunk, got);
 		fclose(f);
-		lg->body[lg->nbody] = cs_buf_steal(&b, &lg->body_len[lg->nbody]);
+		lg->body[lg->nbody] =
+		    cs_buf_steal(&b, &lg->body_len[lg->nbody]);
 		lg->nbody++;
 	}
 	free(names);
@@ -1410,8 +1412,8 @@ load_bodies(struct loadgen *lg)
 		fprintf(stderr, "loadgen: --bodies %s: no files\n", o->bodies);
 		return -1;
 	}
-	snprintf(lg->ctype_header, sizeof lg->ctype_header,
-	    "Content-Type: %s", o->content_type);
+	snprintf(lg->ctype_header, sizeof lg->ctype_header, "Content-Type: %s",
+	    o->content_type);
 	return 0;
 }
 
