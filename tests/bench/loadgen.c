@@ -270,6 +270,7 @@ struct opts {
 	const char *ca_out;
 	unsigned show_errors;
 	const char *bodies;       /* post: a directory of request bodies */
+	const char *paths;        /* get: a file of paths, one per line */
 	const char *content_type; /* post */
 	int expect;               /* post: the status that counts as done */
 };
@@ -317,6 +318,10 @@ struct loadgen {
 
 	uint8_t rid_base[8]; /* the run's random half of the request ids */
 	uint64_t rid_next;
+
+	/* get --paths: the paths, asked in turn */
+	char **path_list;
+	size_t npaths, next_path;
 
 	/* post: the bodies, sent in turn */
 	uint8_t **body;
@@ -502,7 +507,9 @@ prepare(struct loadgen *lg, struct slot *s)
 	}
 	case MODE_GET:
 	default:
-		cs_buf_printf(&s->url, "%s%s", next_base(lg), o->path);
+		cs_buf_printf(&s->url, "%s%s", next_base(lg),
+		    lg->npaths > 0 ? lg->path_list[lg->next_path++ % lg->npaths]
+				   : o->path);
 		req->method = CS_CLIENT_METHOD_GET;
 		break;
 	}
@@ -1042,7 +1049,8 @@ usage(FILE *f)
 	    "(201), then\n"
 	    "                    POST BASE/v1/certs/FP/revoke once per "
 	    "certificate (200)\n"
-	    "  get               GET BASE + --path (200)\n"
+	    "  get               GET BASE + --path, or the lines of --paths "
+	    "FILE in turn (200)\n"
 	    "  post              POST BASE + --path, the files of --bodies DIR "
 	    "in turn,\n"
 	    "                    with --content-type T (--expect N, "
@@ -1134,6 +1142,7 @@ enum {
 	OPT_CA_OUT,
 	OPT_SHOW_ERRORS,
 	OPT_BODIES,
+	OPT_PATHS,
 	OPT_CONTENT_TYPE,
 	OPT_EXPECT,
 	OPT_HELP
@@ -1161,6 +1170,7 @@ static const struct option long_opts[] = {
     {"ca-out", required_argument, NULL, OPT_CA_OUT},
     {"show-errors", required_argument, NULL, OPT_SHOW_ERRORS},
     {"bodies", required_argument, NULL, OPT_BODIES},
+    {"paths", required_argument, NULL, OPT_PATHS},
     {"content-type", required_argument, NULL, OPT_CONTENT_TYPE},
     {"expect", required_argument, NULL, OPT_EXPECT},
     {"help", no_argument, NULL, OPT_HELP},
@@ -1279,6 +1289,9 @@ parse_opts(struct opts *o, int argc, char **argv)
 		case OPT_BODIES:
 			o->bodies = optarg;
 			break;
+		case OPT_PATHS:
+			o->paths = optarg;
+			break;
 		case OPT_CONTENT_TYPE:
 			o->content_type = optarg;
 			break;
@@ -1320,7 +1333,8 @@ parse_opts(struct opts *o, int argc, char **argv)
 		return -1;
 	}
 	if ((o->mode == MODE_GET || o->mode == MODE_POST) &&
-	    (o->path == NULL || o->path[0] != '/')) {
+	    (o->path == NULL || o->path[0] != '/') &&
+	    !(o->mode == MODE_GET && o->paths != NULL)) {
 		fprintf(stderr, "loadgen: mode %s needs --path /...\n",
 		    mode_names[o->mode]);
 		return -1;
@@ -1417,6 +1431,34 @@ load_bodies(struct loadgen *lg)
 	return 0;
 }
 
+/* get --paths: every line of the file that starts with '/'. */
+static int
+load_paths(struct loadgen *lg)
+{
+	FILE *f = fopen(lg->o->paths, "r");
+	char line[4096];
+
+	if (f == NULL) {
+		fprintf(stderr, "loadgen: --paths %s: %s\n", lg->o->paths,
+		    strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof line, f) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] != '/')
+			continue;
+		lg->path_list = cs_reallocarray(lg->path_list, lg->npaths + 1,
+		    sizeof *lg->path_list);
+		lg->path_list[lg->npaths++] = cs_strdup(line);
+	}
+	fclose(f);
+	if (lg->npaths == 0) {
+		fprintf(stderr, "loadgen: --paths %s: no path\n", lg->o->paths);
+		return -1;
+	}
+	return 0;
+}
+
 /* So that C * URLs keep-alive connections fit. */
 static void
 raise_nofile(void)
@@ -1468,6 +1510,8 @@ main(int argc, char **argv)
 	    make_pool(lg) < 0)
 		goto out;
 	if (o.mode == MODE_POST && load_bodies(lg) < 0)
+		goto out;
+	if (o.mode == MODE_GET && o.paths != NULL && load_paths(lg) < 0)
 		goto out;
 
 	if (o.cacert == NULL) {
@@ -1550,6 +1594,9 @@ out:
 	free(lg->fp);
 	for (size_t i = 0; i < lg->nbody; i++)
 		free(lg->body[i]);
+	for (size_t i = 0; i < lg->npaths; i++)
+		free(lg->path_list[i]);
+	free(lg->path_list);
 	free(lg->body);
 	free(lg->body_len);
 	free(lg->slots);
