@@ -614,6 +614,17 @@ def scenario_violations():
                            ["DNS:x.hospital.test"]), "profile": "default"},
             cert=enroller[0], key=enroller[1], timeout=30)
         check(st == 201, "enroller within its profile: %s %s" % (st, b))
+        # a certificate revoked for keyCompromise, and a key recorded as
+        # compromised
+        k1, k2 = new_key(w), new_key(w)
+        b1 = issue(c, lead, new_csr(w, k1, "k1.hospital.test",
+                                    ["DNS:k1.hospital.test"]))
+        revoke(c, lead, b1["fingerprint"], "keyCompromise")
+        csr2 = new_csr(w, k2, "k2.hospital.test", ["DNS:k2.hospital.test"])
+        b2 = issue(c, lead, csr2)
+        st, _, b = c.request(lead, "POST", "/v1/keys/%s/compromise"
+                             % b2["cert"]["key_id"], body={})
+        check(st == 200 and b["revoked"] == 1, "compromise: %s %s" % (st, b))
         # a quiet state: the first full CRL is out, every node caught up
         wait_for("the first CRL", lambda: fetch_crl(c, lead, w=w))
         c.wait_caught_up()
@@ -726,11 +737,29 @@ def scenario_violations():
                 key=enroller[1], timeout=30)
             check_problem(st, h, b, 403, "forbidden", "ca-enroller",
                           '"strict"')
+        # no new certificate for a compromised key
+        st, h, b = c.request(2, "POST", "/v1/certs/%s/renew"
+                             % b1["fingerprint"], body={}, timeout=30)
+        check_problem(st, h, b, 409, "key-compromised", "keyCompromise")
+        st, h, b = c.request(3, "POST", "/v1/certs/%s/renew"
+                             % b2["fingerprint"], body={}, timeout=30)
+        check_problem(st, h, b, 409, "key-compromised")
+        st, h, b = c.request(1, "POST", "/v1/issue", body={
+            "csr": csr2, "profile": "default"}, timeout=30)
+        check_problem(st, h, b, 409, "key-compromised",
+                      b2["cert"]["key_id"])
         # nothing changed anywhere
         c.wait_caught_up()
         after = hashes(c, (1, 2, 3))
         check(after == before, "the state changed: %s -> %s"
               % (before, after))
+        # the way out: renewal with a new key
+        st, _, b = c.request(2, "POST", "/v1/certs/%s/renew"
+                             % b1["fingerprint"], body={"csr": new_csr(
+                                 w, new_key(w), "k1.hospital.test",
+                                 ["DNS:k1.hospital.test"])}, timeout=30)
+        check(st == 201 and b["cert"]["status"] == "valid",
+              "renew with a new key: %s %s" % (st, b))
         print("  %d refusals, state hash %s... unchanged on 3 nodes"
               % (PROBLEMS_SEEN[0] - seen, before[1][1][:16]))
     finally:
