@@ -44,7 +44,7 @@ import traceback
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster import Cluster, fingerprint  # noqa: E402
+from cluster import Cluster, fingerprint, gencerts  # noqa: E402
 
 PROBLEM = "urn:certstore:problem:"
 DAY = 86400
@@ -1119,8 +1119,11 @@ def scenario_failover():
 def scenario_staleness():
     """ocsp-staleness 3s: a node left alone keeps answering good/revoked
     until it has known no leader for 3 s, then tryLater (never before);
-    with its peers back it answers again."""
-    c = Cluster(3, "ocsp-staleness 3s\n")
+    with its peers back it answers again. A node restarted alone (its
+    snapshot older than a revocation in its log) answers tryLater, never
+    a stale good; with a leader back it answers revoked."""
+    c = Cluster(3, "ocsp-staleness 3s\nsnapshot-threshold 16\n"
+                "snapshot-trailing 8\n")
     try:
         w = Work(c.var)
         lead = c.leader()
@@ -1129,42 +1132,55 @@ def scenario_staleness():
         csr = new_csr(w, key, "st.hospital.test", ["DNS:st.hospital.test"])
         rb = issue(c, lead, csr)
         rev = save_issued(w, rb, "revoked")
-        revoke(c, lead, rb["fingerprint"], "cessationOfOperation")
         good = save_issued(w, issue(c, lead, csr), "good")
+        # a snapshot holds the certificate valid; the revocation comes
+        # after it, in the log only
+        for pem in gencerts(20, "staleness"):
+            st, _, _ = c.import_pem(lead, pem)
+            check(st == 201, "import")
+        revoke(c, lead, rb["fingerprint"], "cessationOfOperation")
         c.wait_caught_up()
+        snaps = [c.cluster(i)["fsm"]["snapshots"] for i in (1, 2, 3)]
+        check(min(snaps) >= 1, "snapshots: %s" % snaps)
         alone = 1 + lead % 3
         others = [i for i in (1, 2, 3) if i != alone]
         req = ocsp_request(w, ca, [rev, good], nonce=False)[0]
         url = http_url(c, alone) + "/ocsp"
+
+        def ask():
+            """None for tryLater, else the signed answer as text."""
+            st, _, body = plain_post(url, read(req, "rb"),
+                                     "application/ocsp-request")
+            err = ocsp_error(body)
+            if err is not None:
+                check(err == "trylater", "node %d: %s" % (alone, err))
+                return None
+            resp = write(w.new("ocsp", "resp"), body)
+            return ocsp_check_response(ca, req, resp)
+
         # both peers stop at once (SIGTERM, an orderly stop); the node
         # left alone is asked all along
         for i in others:
             os.kill(c.pids[i], signal.SIGTERM)
         t_stop = time.time()
-        answers = []  # (seconds since the peers were told to stop, error)
+        answers = []  # (seconds since the peers were told to stop, text)
         while time.time() - t_stop < 25:
-            st, _, body = plain_post(url, read(req, "rb"),
-                                     "application/ocsp-request")
-            t = time.time() - t_stop
-            err = ocsp_error(body)
-            answers.append((t, err))
-            if err == "trylater":
+            out = ask()
+            answers.append((time.time() - t_stop, out))
+            if out is None:
                 break
-            resp = write(w.new("ocsp", "resp"), body)
-            out = ocsp_check_response(ca, req, resp)
             check(out.count("Cert Status: good") == 1 and
                   out.count("Cert Status: revoked") == 1,
-                  "node %d alone, %.1f s: %s" % (alone, t, out))
+                  "node %d alone: %s" % (alone, out))
             time.sleep(0.2)
         for i in others:
             c.stop(i)  # gone by now; reaps them
-        first_try_later = [t for t, e in answers if e == "trylater"]
-        check(first_try_later, "node %d never answered tryLater: %s"
-              % (alone, answers[-3:]))
+        first_try_later = [t for t, out in answers if out is None]
+        check(first_try_later, "node %d never answered tryLater"
+              % alone)
         check(first_try_later[0] >= 3.0, "tryLater %.2f s after the peers "
               "stopped, before the 3 s bound" % first_try_later[0])
-        check(answers[0][1] is None, "the first answer alone was %s"
-              % answers[0][1])
+        check(answers[0][1] is not None, "tryLater at once")
         # the openssl client sees it too
         rc, out = run(["openssl", "ocsp", "-issuer", ca, "-cert", good,
                        "-url", url, "-CAfile", ca], check_rc=False)
@@ -1174,19 +1190,38 @@ def scenario_staleness():
         for i in others:
             c.start(i)
         c.leader(timeout=30)
-
-        def answers_again():
-            st, _, body = plain_post(url, read(req, "rb"),
-                                     "application/ocsp-request")
-            return ocsp_error(body) is None
-        wait_for("node %d answering again" % alone, answers_again,
-                 timeout=30, every=0.2)
+        wait_for("node %d answering again" % alone, ask, timeout=30,
+                 every=0.2)
         res = ocsp_query(ca, url, [rev, good])
         check(res == {rev: ("revoked", "cessationOfOperation"),
                       good: ("good", None)}, "after: %s" % res)
+        # every node down; one restarted alone: its state is of unknown
+        # age (the revocation is in its log, not in its snapshot)
+        for i in (1, 2, 3):
+            c.stop(i)
+        c.start(alone)
+        wait_for("node %d listening" % alone, lambda: plain_get(
+            http_url(c, alone) + "/healthz")[0] == 200)
+        t = time.time()
+        n_alone = 0
+        while time.time() - t < 2.5:
+            out = ask()
+            check(out is None, "node %d restarted alone answered: %s"
+                  % (alone, out))
+            n_alone += 1
+            time.sleep(0.1)
+        for i in others:
+            c.start(i)
+        c.leader(timeout=30)
+        wait_for("node %d answering after the restart" % alone, ask,
+                 timeout=30, every=0.2)
+        res = ocsp_query(ca, url, [rev, good])
+        check(res == {rev: ("revoked", "cessationOfOperation"),
+                      good: ("good", None)}, "after the restart: %s" % res)
         print("  node %d alone: %d good/revoked answers, tryLater from "
-              "%.1f s; answers again with its peers back"
-              % (alone, len(answers) - 1, first_try_later[0]))
+              "%.1f s; restarted alone: tryLater (%d asks); answers again "
+              "with its peers back"
+              % (alone, len(answers) - 1, first_try_later[0], n_alone))
     finally:
         c.close()
 
