@@ -80,8 +80,16 @@ class Cluster:
                             str(n)], env=env, capture_output=True, text=True)
         self._read_env()
         if r.returncode != 0:
+            logs = ""
+            for i in range(1, n + 1):
+                path = os.path.join(self.var, "node%d" % i,
+                                    "certstored.log")
+                if os.path.exists(path):
+                    logs += "\n--- node %d log (end):\n%s" % (
+                        i, open(path, errors="replace").read()[-2000:])
             self.close()
-            raise RuntimeError("cluster up failed: " + r.stderr + r.stdout)
+            raise RuntimeError("cluster up failed: " + r.stderr + r.stdout +
+                               logs)
         self._tls = {}
 
     def _read_env(self):
