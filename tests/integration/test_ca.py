@@ -421,13 +421,13 @@ def scenario_issue():
         order = [lead] + [i for i in (1, 2, 3) if i != lead]
         ca = w.path("ca.pem")
         # the CA certificate, public on every listener of every node
-        ca_der = read(c.env["LOCAL_CA_CERT"])
+        ca_text = read(c.env["LOCAL_CA_CERT"])
         for i in (1, 2, 3):
             st, h, der = plain_get(http_url(c, i) + "/ca/local-ca.crt")
             check(st == 200 and h["content-type"] == "application/pkix-cert",
                   "CA certificate on node %d: %s" % (i, st))
             check(base64.b64encode(der).decode() ==
-                  "".join(l for l in ca_der.splitlines()
+                  "".join(l for l in ca_text.splitlines()
                           if not l.startswith("-----")),
                   "node %d serves another CA certificate" % i)
             for base, cert in ((c.env["NODE%d_PUBLIC" % i], "-"),
@@ -438,7 +438,7 @@ def scenario_issue():
                 st, _, pem = c.request(i, "GET", "/ca/local-ca.pem",
                                        conn=conn)
                 conn.close()
-                check(st == 200 and pem.startswith(ca_der),
+                check(st == 200 and pem.startswith(ca_text),
                       "CA PEM on %s: %s" % (base, st))
         write(ca, pem)
         node_http = {http_url(c, i) for i in (1, 2, 3)}
@@ -497,7 +497,7 @@ def scenario_issue():
         path, info = issued[0][1], issued[0][4]
         st, _, der = plain_get(next(iter(info["ca_issuers"])))
         check(st == 200 and der == base64.b64decode("".join(
-            l for l in ca_der.splitlines() if not l.startswith("-----"))),
+            l for l in ca_text.splitlines() if not l.startswith("-----"))),
             "caIssuers URL: %s" % st)
         for url in info["ocsp"]:
             res = ocsp_query(ca, url, certs=[path])
