@@ -331,6 +331,27 @@ on_issued(struct cs_api_req *r, const struct cs_result *res)
 	cs_api__respond_json(r, 201, o);
 }
 
+/* A key recorded as compromised gets no new certificate (the store would
+ * only mark it revoked on arrival): answers 409 and returns true. */
+static bool
+key_compromised(struct cs_api_req *r, const uint8_t *spki, size_t spki_len)
+{
+	const struct cs_key *k;
+	uint8_t id[32];
+	char hex[65];
+
+	SHA256(spki, spki_len, id);
+	k = cs_store_get_key(cs_api__store(r->api), id);
+	if (k == NULL || k->state != CS_KEY_COMPROMISED)
+		return false;
+	cs_hex_encode(id, 32, hex);
+	cs_api__problem(r, 409, "key-compromised",
+	    "key %s is recorded as compromised: no certificate is issued "
+	    "for it; make a new key",
+	    hex);
+	return true;
+}
+
 /* Signs and proposes. Answers on every error. */
 static void
 issue(struct cs_api_req *r, struct issue_job *j, struct cs_cmd *cmd)
@@ -353,6 +374,8 @@ issue(struct cs_api_req *r, struct issue_job *j, struct cs_cmd *cmd)
 		    is->name, is->key_err);
 		return;
 	}
+	if (key_compromised(r, j->spki, j->spki_len))
+		return;
 	if (RAND_bytes(rnd, sizeof rnd) != 1) {
 		cs_api__problem(r, 500, "internal", "no random serial");
 		return;
@@ -672,6 +695,15 @@ cs_api__post_renew(struct cs_api_req *r)
 	}
 	if (job_profile(r, &j, cs_cert_profile(c)) < 0)
 		goto out;
+	if (json_object_get(o, "csr") == NULL &&
+	    c->status == CS_STATUS_REVOKED &&
+	    c->reason == CS_REASON_KEY_COMPROMISE) {
+		cs_api__problem(r, 409, "key-compromised",
+		    "certificate %s was revoked for keyCompromise: renew it "
+		    "with a csr for a new key",
+		    r->params[0]);
+		goto out;
+	}
 	der = cs_cert_der(c, &der_len);
 	if (cs_x509_parse_der(der, der_len, &old, err) < 0 ||
 	    cs_der_cert_split(der, der_len, &dc, err) < 0) {

@@ -52,13 +52,19 @@ ensure_built() {
 }
 
 # A free TCP port on 127.0.0.1 that no other port chosen here uses.
+# Below the kernel's ephemeral range when it leaves room: any outgoing
+# connection may hold a port of that range, and a port held by one cannot
+# be bound for listening (a node then exits at start); and free in every
+# state, not only unlistened.
 declare -A taken=()
 free_port() {
-	local p
+	local p eph_lo span
+	read -r eph_lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null ||
+	    eph_lo=32768
+	span=$((eph_lo - 20000))
+	[ "$span" -ge 2000 ] || span=20000
 	for _ in $(seq 200); do
-		# below the kernel's ephemeral range (32768-60999 on Debian):
-		# an outgoing connection cannot take the port before we bind it
-		p=$((10000 + RANDOM % 22000))
+		p=$((20000 + RANDOM % span))
 		[ -z "${taken[$p]:-}" ] || continue
 		if ! ss -Htan "sport = :$p" 2>/dev/null | grep -q .; then
 			taken[$p]=1

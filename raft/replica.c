@@ -137,8 +137,10 @@ cs_replica_check(struct cs_replica *r)
 	if (r->closing || !r->started)
 		return;
 	state = raft_state(r->raft);
-	if (state == RAFT_LEADER || cs_replica_leader(r) != 0 ||
-	    r->leader_seen == 0)
+	/* the clock starts at the first leader, not at start: a node that
+	 * restarts holds its snapshot, and its log only once a leader says
+	 * what is committed, so until then its state is of unknown age */
+	if (state == RAFT_LEADER || cs_replica_leader(r) != 0)
 		r->leader_seen = r->raft->io->time(r->raft->io);
 	if (state != r->state) {
 		int old = r->state;
@@ -185,8 +187,10 @@ cs_replica_leaderless_ms(const struct cs_replica *r)
 {
 	uint64_t now;
 
-	if (!r->started || r->leader_seen == 0)
+	if (!r->started)
 		return 0;
+	if (r->leader_seen == 0)
+		return UINT64_MAX; /* none known since this process started */
 	now = r->raft->io->time(r->raft->io);
 	return now > r->leader_seen ? now - r->leader_seen : 0;
 }

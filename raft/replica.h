@@ -240,8 +240,11 @@ int cs_replica_reachable(const struct cs_replica *r, uint64_t id);
 void cs_replica_kernel_aio(bool on);
 
 /* How long (ms) this node has known no leader, as the monitor saw it on
- * its last turn; 0 while it knows one. Status answers (OCSP) stop
- * vouching for freshness past a bound. */
+ * its last turn; 0 while it knows one; UINT64_MAX when it has known none
+ * since it started (a restarted node has applied its snapshot but not
+ * the log after it, which waits for a leader's commit index: its state
+ * may be older than any bound). Status answers (OCSP) stop vouching for
+ * freshness past a bound. */
 uint64_t cs_replica_leaderless_ms(const struct cs_replica *r);
 struct cs_fsm *cs_replica_fsm(struct cs_replica *r);
 const char *cs_replica_errmsg(const struct cs_replica *r);
