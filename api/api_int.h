@@ -195,6 +195,7 @@ struct cs_api {
 	uint64_t issuer_gen;
 	struct cs_api_ocsp_cache *ocsp; /* ocsp.c */
 	struct cs_api_crl *crls;        /* crl.c */
+	bool crl_rebuild; /* publications skipped while catching up */
 	uv_timer_t crl_timer;
 	struct cs_api_stat *stats; /* metrics.c */
 	size_t nstats, capstats;

@@ -568,6 +568,15 @@ job_validity(struct cs_api_req *r, json_t *o, struct issue_job *j)
 		cs_api__problem(r, 400, "invalid", "%s", err);
 		return CS_EINVAL;
 	}
+	/* validity runs from notBefore, BACKDATE in the past: less than
+	 * an hour would hand out certificates that expire at once */
+	if (j->validity != 0 && j->validity < 3600) {
+		cs_api__problem(r, 400, "invalid",
+		    "validity: at least 1h (it counts from notBefore, %d s "
+		    "before issuance)",
+		    BACKDATE);
+		return CS_EINVAL;
+	}
 	return 0;
 }
 
@@ -965,6 +974,13 @@ cs_api__put_issuer(struct cs_api_req *r)
 		cs_api__problem(r, 400, "invalid",
 		    "key_ref: where every node finds the CA key: "
 		    "file:/path or a pkcs11: URI");
+		goto out;
+	}
+	if (strstr(json_string_value(v), "pin-value=") != NULL) {
+		cs_api__problem(r, 400, "bad-key-ref",
+		    "key_ref: a PIN in the reference would be replicated to "
+		    "every node and kept in every backup; write it to a file "
+		    "(mode 600) on each node and use pin-source=file:/path");
 		goto out;
 	}
 	doc.key_ref = cs_strdup(json_string_value(v));

@@ -62,6 +62,7 @@ struct crl_job {
 	size_t ski_len;
 	struct cs_crl_params p;
 	struct cs_crl_entry *entries;
+	char freshest[1100];
 	struct cs_buf out;
 	int rc;
 	char err[CS_ERRMSG_SIZE];
@@ -167,6 +168,36 @@ job_done(uv_work_t *w, int status)
 	cs_api__work_done(api);
 }
 
+/* FreshestCRL of a full CRL: the delta of the member with the lowest
+ * raft id that has a plain-HTTP URL (from the replicated member
+ * documents, so every node writes the same). */
+static bool
+freshest_url(struct cs_api *api, const char *issuer, char *buf, size_t size)
+{
+	struct cs_store *s = cs_api__store(api);
+	const char *k = NULL;
+	const uint8_t *v;
+	size_t len;
+	uint64_t best = UINT64_MAX;
+	bool found = false;
+
+	while ((k = cs_store_doc_next(s, CS_NS_MEMBER, k, &v, &len)) != NULL) {
+		struct cs_member m;
+
+		if (cs_member_decode(v, len, &m, NULL) < 0)
+			continue;
+		if (m.http_url != NULL && m.http_url[0] != '\0' &&
+		    m.id < best) {
+			best = m.id;
+			snprintf(buf, size, "%s/crl/%s-delta.crl", m.http_url,
+			    issuer);
+			found = true;
+		}
+		cs_member_close(&m);
+	}
+	return found;
+}
+
 /* Starts building what st says was published last, from the store as it
  * is now (the caller makes sure that is the publication's index). */
 static void
@@ -208,6 +239,9 @@ build(struct cs_api *api, const char *issuer, const struct cs_crl_state *st,
 	j->p.next_update = delta ? st->next_update : st->full_next_update;
 	j->p.delta_base = delta ? st->full_number : 0;
 	j->p.entries = j->entries;
+	if (!delta &&
+	    freshest_url(api, issuer, j->freshest, sizeof j->freshest))
+		j->p.freshest_url = j->freshest;
 	cs_buf_init(&j->out, CS_CRL_MAX_BYTES);
 	j->work.data = j;
 	if (uv_queue_work(api->loop, &j->work, job_work, job_done) != 0) {
@@ -266,6 +300,12 @@ on_applied(struct cs_fsm *f, const struct cs_result *res, void *data)
 	}
 	if (res->rc != 0 || cs_store_crl_index(s) != res->index)
 		return;
+	/* replaying a backlog (a restart, a node catching up): the
+	 * publications are built once it is done, from the state then */
+	if (cs_replica_commit_index(api->replica) > res->index + 64) {
+		api->crl_rebuild = true;
+		return;
+	}
 	/* a publication applied just now: which issuer's? */
 	while ((k = cs_store_doc_next(s, CS_NS_CRL, k, &v, &len)) != NULL) {
 		struct cs_crl_state st;
@@ -347,7 +387,14 @@ on_tick(uv_timer_t *t)
 	size_t len;
 	int64_t now = cs_api__now();
 
-	if (api->closing || !cs_replica_ready(api->replica))
+	if (api->closing)
+		return;
+	if (api->crl_rebuild && cs_replica_applied_index(api->replica) + 64 >=
+				    cs_replica_commit_index(api->replica)) {
+		api->crl_rebuild = false;
+		build_all(api);
+	}
+	if (!cs_replica_ready(api->replica))
 		return;
 	s = cs_api__store(api);
 	while ((k = cs_store_doc_next(s, CS_NS_ISSUER, k, &v, &len)) != NULL) {
@@ -363,6 +410,12 @@ on_tick(uv_timer_t *t)
 		    now >= st.full_this_update + api->cfg.crl_interval ||
 		    now >= st.full_next_update - api->cfg.crl_interval / 4) {
 			propose_publish(api, k, &st, true, now);
+			continue;
+		}
+		if (st.delta_base != st.full_number) {
+			/* a delta on every full CRL, so that the URL its
+			 * FreshestCRL names always answers */
+			propose_publish(api, k, &st, false, now);
 			continue;
 		}
 		if (cs_store_revocation_index(s) <= st.index) {
@@ -400,6 +453,12 @@ cs_api__crl_stop(struct cs_api *api)
 	}
 	uv_timer_stop(&api->crl_timer);
 }
+
+/* A minute in caches: a CRL published after a revocation must reach
+ * relying parties soon, whatever its nextUpdate says. */
+static const struct cs_http_header crl_cache[] = {
+    {"Cache-Control", "public, max-age=60, no-transform"},
+};
 
 /* GET /crl/{issuer}.crl | .pem | -delta.crl | -delta.pem, public. */
 void
@@ -460,11 +519,11 @@ cs_api__get_crl(struct cs_api_req *r)
 
 		len = strlen(pem);
 		cs_api__respond(r, 200, "application/x-pem-file", pem, len,
-		    NULL, 0);
+		    crl_cache, 1);
 		return;
 	}
 	cs_api__respond(r, 200, "application/pkix-crl", cs_memdup(der, len),
-	    len, NULL, 0);
+	    len, crl_cache, 1);
 }
 
 void

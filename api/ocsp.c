@@ -39,6 +39,7 @@
 #define OCSP_VALIDITY       3600 /* nextUpdate - thisUpdate */
 #define CACHE_MAX           (1u << 20)
 #define CERTID_MAX          256
+#define CATCHING_UP         1000 /* entries behind the commit index */
 
 struct cs_ocsp_cached {
 	uint64_t gen;     /* of the issuer it was signed under; 0: free */
@@ -58,6 +59,12 @@ struct cs_api_ocsp_cache {
 };
 
 static const char ctype_resp[] = "application/ocsp-response";
+
+/* Relying parties and proxies may keep an answer a minute (RFC 5019
+ * caching), not until its nextUpdate: a revocation must show soon. */
+static const struct cs_http_header cache_hdr[] = {
+    {"Cache-Control", "public, max-age=60, no-transform, must-revalidate"},
+};
 
 /* ---- the cache ---- */
 
@@ -352,6 +359,13 @@ answer(struct cs_api_req *r, const uint8_t *der, size_t len)
 		answer_error(r, CS_OCSP_TRY_LATER);
 		return;
 	}
+	/* a node replaying a backlog (back after downtime) knows a leader
+	 * but not yet what it missed: no answers until it has caught up */
+	if (cs_replica_commit_index(api->replica) >
+	    cs_replica_applied_index(api->replica) + CATCHING_UP) {
+		answer_error(r, CS_OCSP_TRY_LATER);
+		return;
+	}
 	cacheable = req.n == 1 && req.nonce.len == 0;
 	if (cacheable) {
 		struct cs_ocsp_cached *e;
@@ -367,7 +381,8 @@ answer(struct cs_api_req *r, const uint8_t *der, size_t len)
 			    now - e->produced < OCSP_VALIDITY / 4) {
 				api->ocsp->hits++;
 				cs_api__respond(r, 200, ctype_resp,
-				    cs_memdup(e->der, e->len), e->len, NULL, 0);
+				    cs_memdup(e->der, e->len), e->len,
+				    cache_hdr, 1);
 				return;
 			}
 		}

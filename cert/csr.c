@@ -372,6 +372,26 @@ get_names(struct cs_der attrs, struct cs_names *out, char *errmsg)
 			cs_x509__crypto_errmsg(errmsg, "subjectAltName");
 			return CS_EINVAL;
 		}
+		/* a name no profile can vet is refused, not dropped: the
+		 * requester would get less than it asked for */
+		for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
+			int type = sk_GENERAL_NAME_value(gens, i)->type;
+
+			if (type != GEN_DNS && type != GEN_IPADD &&
+			    type != GEN_URI && type != GEN_EMAIL) {
+				GENERAL_NAMES_free(gens);
+				cs_errmsg_printf(errmsg,
+				    "subjectAltName: %s names are not issued "
+				    "(DNS, IP, URI and e-mail only)",
+				    type == GEN_OTHERNAME  ? "otherName"
+				    : type == GEN_DIRNAME  ? "directoryName"
+				    : type == GEN_RID      ? "registeredID"
+				    : type == GEN_X400     ? "x400Address"
+				    : type == GEN_EDIPARTY ? "ediPartyName"
+							   : "other");
+				return CS_EINVAL;
+			}
+		}
 		rc = cs_x509__names_add(out, gens, errmsg);
 		GENERAL_NAMES_free(gens);
 		return rc;

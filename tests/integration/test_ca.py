@@ -397,9 +397,11 @@ def to_pem_crl(w, der_path):
     return path
 
 
-def verify_with_crl(ca, crls, cert):
-    """openssl verify -crl_check: (rc, output)."""
+def verify_with_crl(ca, crls, cert, deltas=False):
+    """openssl verify -crl_check (-use_deltas): (rc, output)."""
     args = ["openssl", "verify", "-crl_check", "-CAfile", ca]
+    if deltas:
+        args.append("-use_deltas")
     for p in crls:
         args += ["-CRLfile", p]
     return run(args + [cert], check_rc=False)
@@ -1017,9 +1019,21 @@ def scenario_crl():
                   "delta lacks the later revocation: %s" % dent)
             check(dent.get(certs["released"][2]) == "Remove From CRL",
                   "delta lacks the released hold: %s" % dent)
-            # (openssl verify -use_deltas would combine the two only if
-            # the full CRL or the certificate carried FreshestCRL, which
-            # they do not: see the report on the crl branch)
+            # the full CRL names its delta (FreshestCRL), so relying
+            # parties find it; openssl combines the two with -use_deltas
+            check(re.search(r"Freshest CRL:.*?URI:http://[^\s]+/crl/"
+                            r"local-ca-delta\.crl", text, re.S) is not None,
+                  "node %d: no FreshestCRL in the full CRL: %s" % (i, text))
+            dpem = to_pem_crl(w, dder)
+            rc, out = verify_with_crl(ca, [pem, dpem], certs["later"][0],
+                                      deltas=True)
+            check(rc != 0 and "certificate revoked" in out,
+                  "node %d: full + delta let the later revocation pass: %s"
+                  % (i, out))
+            rc, out = verify_with_crl(ca, [pem, dpem], certs["good"][0],
+                                      deltas=True)
+            check(rc == 0, "node %d: full + delta refuse the good "
+                  "certificate: %s" % (i, out))
         print("  full CRL %d and delta CRL %d identical on 3 nodes; %d "
               "reasons by name; a released hold as removeFromCRL"
               % (full_number, delta_number, len(REASONS)))
@@ -1477,14 +1491,26 @@ def scenario_hsm():
                     env={"SOFTHSM2_CONF": conf})
         w = Work(c.var)
         lead = c.leader()
-        # a wrong PIN is refused, and not echoed
+        # a PIN inside the reference would be replicated and backed up:
+        # refused; each node reads it from a file of its own instead
         st, h, b = c.request(1, "PUT", "/v1/issuers/hsm-ca", body={
-            "certificate": read(ca), "key_ref": uri + "?pin-value=0000",
+            "certificate": read(ca), "key_ref": uri + "?pin-value=" + pin,
+            "description": "pin in the reference"}, timeout=30)
+        check_problem(st, h, b, 400, "bad-key-ref")
+        check(pin not in json.dumps(b), "the PIN echoed: %s" % b)
+        bad_pin = write(os.path.join(d, "wrong.pin"), "0000")
+        os.chmod(bad_pin, 0o600)
+        st, h, b = c.request(1, "PUT", "/v1/issuers/hsm-ca", body={
+            "certificate": read(ca),
+            "key_ref": uri + "?pin-source=file:" + bad_pin,
             "description": "wrong pin"}, timeout=30)
         check_problem(st, h, b, 400, "bad-key-ref")
         check("0000" not in json.dumps(b), "the PIN echoed: %s" % b)
+        pin_file = write(os.path.join(d, "ca.pin"), pin)
+        os.chmod(pin_file, 0o600)
         st, h, b = c.request(2, "PUT", "/v1/issuers/hsm-ca", body={
-            "certificate": read(ca), "key_ref": uri + "?pin-value=" + pin,
+            "certificate": read(ca),
+            "key_ref": uri + "?pin-source=file:" + pin_file,
             "description": "device CA in SoftHSM2"}, timeout=30)
         check(st == 200, "register the HSM issuer: %s %s" % (st, b))
         c.wait_caught_up()

@@ -7,11 +7,13 @@
 #include <string.h>
 
 #include <openssl/bn.h>
+#include <openssl/conf.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "cert/csr.h"
 #include "lib/buf.h"
@@ -403,6 +405,53 @@ START_TEST(test_parse_bad_pem)
 }
 END_TEST
 
+/* Names a profile cannot vet are refused, not silently dropped. */
+START_TEST(test_parse_refuses_unsupported_san_kinds)
+{
+	static const char *const sans[] = {
+	    "DNS:ok.example,otherName:1.3.6.1.4.1.311.20.2.3;UTF8:u@corp",
+	    "DNS:ok.example,RID:1.2.3.4",
+	    "dirName:dir_sect",
+	};
+	static const char *const want[] = {"otherName", "registeredID",
+	    "directoryName"};
+	EVP_PKEY *key = cs_test_key_new(CS_TEST_P256);
+
+	for (size_t i = 0; i < sizeof sans / sizeof sans[0]; i++) {
+		X509_REQ *req = X509_REQ_new();
+		STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+		X509V3_CTX ctx;
+		CONF *conf = NCONF_new(NULL);
+		long eline;
+		BIO *b = BIO_new_mem_buf("[dir_sect]\nCN=dir\n", -1);
+		X509_EXTENSION *ext;
+		uint8_t *der;
+		size_t len;
+
+		ck_assert_int_gt(NCONF_load_bio(conf, b, &eline), 0);
+		X509V3_set_ctx(&ctx, NULL, NULL, req, NULL, 0);
+		X509V3_set_nconf(&ctx, conf);
+		ext = X509V3_EXT_nconf_nid(conf, &ctx, NID_subject_alt_name,
+		    sans[i]);
+		ck_assert_ptr_nonnull(ext);
+		sk_X509_EXTENSION_push(exts, ext);
+		ck_assert_int_eq(X509_REQ_add_extensions(req, exts), 1);
+		X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "CN",
+		    MBSTRING_ASC, (const unsigned char *)"x", -1, -1, 0);
+		ck_assert_int_eq(X509_REQ_set_pubkey(req, key), 1);
+		ck_assert_int_gt(X509_REQ_sign(req, key, EVP_sha256()), 0);
+		der = req_der(req, &len);
+		expect_error(der, len, CS_EINVAL, want[i]);
+		free(der);
+		sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+		X509_REQ_free(req);
+		NCONF_free(conf);
+		BIO_free(b);
+	}
+	EVP_PKEY_free(key);
+}
+END_TEST
+
 START_TEST(test_info_free_null)
 {
 	cs_csr_info_free(NULL);
@@ -431,6 +480,7 @@ csr_suite(void)
 	tcase_add_test(tc, test_parse_bad_framing);
 	tcase_add_test(tc, test_parse_oversized);
 	tcase_add_test(tc, test_parse_bad_pem);
+	tcase_add_test(tc, test_parse_refuses_unsupported_san_kinds);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("info_free");
