@@ -274,6 +274,25 @@ class Cluster:
             time.sleep(0.2)
         raise TimeoutError("nodes %s did not catch up: %s" % (nodes, last))
 
+    def settle(self, quiet=3.5, timeout=60, nodes=None):
+        """Waits until the leader's commit index has not moved for
+        quiet seconds (the CRL job proposes a delta crl-delay, 2 s, after
+        a revocation) and every node has applied it; returns the index."""
+        end = time.time() + timeout
+        last, since = None, time.time()
+        while time.time() < end:
+            try:
+                idx = self.cluster(self.leader(timeout=5, among=nodes))[
+                    "commit_index"]
+            except Exception:
+                idx = None
+            if idx != last:
+                last, since = idx, time.time()
+            elif idx is not None and time.time() - since >= quiet:
+                return self.wait_caught_up(nodes)
+            time.sleep(0.25)
+        raise TimeoutError("the commit index kept moving: %s" % last)
+
     def state_hash(self, i):
         st, _, body = self.get(i, "/v1/cluster/state-hash", timeout=30)
         if st != 200:

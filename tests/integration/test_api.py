@@ -295,8 +295,9 @@ class Api:
         return r.b["hash"], r.b["certificates"]
 
     def hashes(self):
-        """{node: (hash, certificates)} once every node caught up."""
-        self.c.wait_caught_up()
+        """{node: (hash, certificates)} once every node caught up and
+        nothing is in flight (a delta CRL follows a revocation)."""
+        self.c.settle()
         return {i: self.state_hash(i) for i in range(1, self.c.n + 1)}
 
     def search_all(self, node, query, limit=1000):
@@ -2216,7 +2217,7 @@ def s_membership_and_transfer(c, api, t, ctx):
       "join: %r" % r)
     t(wait_for(lambda: api.get(4, "/readyz").st == 200, 20),
       "node 4 never became ready")
-    c.wait_caught_up(nodes=[1, 2, 3, 4])
+    c.settle(nodes=[1, 2, 3, 4])
     hs = {i: api.state_hash(i) for i in (1, 2, 3, 4)}
     t(len(set(hs.values())) == 1, "node 4's state differs: %r" % hs)
     r = api.import_pem(4, gencerts(1, "node4")[0])

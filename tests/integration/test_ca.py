@@ -628,8 +628,9 @@ def scenario_violations():
                              % b2["cert"]["key_id"], body={})
         check(st == 200 and b["revoked"] == 1, "compromise: %s %s" % (st, b))
         # a quiet state: the first full CRL is out, every node caught up
+        # and the delta that follows the revocations
         wait_for("the first CRL", lambda: fetch_crl(c, lead, w=w))
-        c.wait_caught_up()
+        c.settle()
         before = hashes(c, (1, 2, 3))
         check(len(set(before.values())) == 1, "hashes differ: %s" % before)
         seen = PROBLEMS_SEEN[0]
@@ -1106,7 +1107,7 @@ def scenario_failover():
             t.join(timeout=30)
         new = c.leader(among=survivors)
         check(new != lead, "the leader is still %d" % new)
-        c.wait_caught_up(survivors)
+        c.settle(nodes=survivors)
         before = [fp for t, fp in acked if t <= t_kill]
         check(before, "nothing was acknowledged before the kill")
         for i in survivors:

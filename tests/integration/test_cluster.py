@@ -19,7 +19,8 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster import Cluster, Writers, fingerprint, gencerts  # noqa: E402
+from cluster import Cluster as _Cluster  # noqa: E402
+from cluster import Writers, fingerprint, gencerts  # noqa: E402
 
 
 def check(cond, what):
@@ -27,11 +28,26 @@ def check(cond, what):
         raise AssertionError(what)
 
 
-def all_hashes_equal(c, nodes):
-    hashes = {i: c.state_hash(i) for i in nodes}
+def all_hashes_equal(c, nodes, timeout=30):
+    """Every node's (applied index, state hash) once they are all at the
+    same index: equal hashes there, or the replicas diverged."""
+    end = time.time() + timeout
+    while True:
+        hashes = {i: c.state_hash(i) for i in nodes}
+        if len(set(idx for idx, _ in hashes.values())) == 1 or \
+                time.time() > end:
+            break
+        time.sleep(0.2)
     check(len(set(hashes.values())) == 1,
           "state hashes differ: %s" % hashes)
     return next(iter(hashes.values()))
+
+
+def Cluster(n=3, extra_conf="", **kw):
+    """These scenarios are about replication, not the CA: no issuer, so
+    no CRL is published behind their backs between two state hashes."""
+    env = dict(kw.pop("env", None) or {}, CS_NO_CA="1")
+    return _Cluster(n, extra_conf, env=env, **kw)
 
 
 def on_every_node(c, nodes, fps):
@@ -302,17 +318,19 @@ def scenario_node_trust():
         h2 = dict(h, **{"X-Certstore-Client-Cert": "".join(
             l for l in open(cert).read().splitlines()
             if not l.startswith("-----"))})
-        st, _, body = c.request(1, "POST", "/v1/certs", body=pem,
+        # (a node's request is never forwarded again: send to the leader)
+        lead = c.leader()
+        st, _, body = c.request(lead, "POST", "/v1/certs", body=pem,
                                 headers=h2, cert=ncert, key=nkey)
         check(st == 403 and "intruder" in body["detail"],
               "node for intruder: %s %s" % (st, body))
         # a node acting for the admin: accepted
-        st, _, body = c.request(1, "POST", "/v1/certs", body=pem, headers=h,
-                                cert=ncert, key=nkey)
+        st, _, body = c.request(lead, "POST", "/v1/certs", body=pem,
+                                headers=h, cert=ncert, key=nkey)
         check(st == 201, "node for admin: %s %s" % (st, body))
         # garbage in the identity header from a node
         st, _, body = c.request(
-            1, "POST", "/v1/certs", body=pem, cert=ncert, key=nkey,
+            lead, "POST", "/v1/certs", body=pem, cert=ncert, key=nkey,
             headers=dict(h, **{"X-Certstore-Client-Cert": "!!!"}))
         check(st == 400, "node with garbage identity: %s %s" % (st, body))
         # a certificate from another CA, and none at all: TLS refuses
