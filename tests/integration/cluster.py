@@ -59,15 +59,20 @@ class HTTPError(Exception):
 
 
 class Cluster:
-    def __init__(self, n=3, extra_conf="", wait=60):
+    def __init__(self, n=3, extra_conf="", wait=60, env=None):
+        """n nodes; extra_conf: lines added to every node's config; env:
+        extra environment for the nodes (e.g. LD_PRELOAD of libfaketime,
+        SOFTHSM2_CONF), given to deploy/cluster.sh, which passes it on,
+        and to every node start() starts."""
         self.n = n
         self.var = tempfile.mkdtemp(prefix="cs-cluster-")
         self.pids = {}
         self.children = {}  # pid -> Popen, for nodes this object started
         self.env = {}
+        self.node_env = dict(env or {})
         _live.append(self)
         env = dict(os.environ, CS_VAR=self.var, CS_EXTRA_CONF=extra_conf,
-                   CS_WAIT=str(wait))
+                   CS_WAIT=str(wait), **self.node_env)
         certstored = os.environ.get("CERTSTORED")
         if certstored:
             env["CERTSTORED"] = certstored
@@ -144,7 +149,8 @@ class Cluster:
         log = open(self.env.get("NODE%d_LOG" % i,
                                 os.path.join(self.var, "node%d.log" % i)), "a")
         p = subprocess.Popen([self.env["CERTSTORED"], "-f", conf],
-                             stdout=log, stderr=log)
+                             stdout=log, stderr=log,
+                             env=dict(os.environ, **self.node_env))
         self.pids[i] = p.pid
         self.children[p.pid] = p
         return p.pid
