@@ -81,7 +81,9 @@ list_commands(FILE *f)
 	    "\nSettings: flags, then CERTCTL_URL, CERTCTL_CACERT, "
 	    "CERTCTL_CERT, CERTCTL_KEY\n"
 	    "(or NODE1_API, CLUSTER_CACERT, ADMIN_CERT, ADMIN_KEY), then the "
-	    "config file.\n"
+	    "config file;\n"
+	    "crl and ocsp ask the plain-HTTP URL paired with the API URL "
+	    "(CERTCTL_HTTP_URL,\nNODE<N>_HTTP) or --http-url.\n"
 	    "Exit status: 0 done, 1 the server said no, 2 usage error, 3 no "
 	    "answer\n(connection, TLS, timeout). \"certctl COMMAND -h\" "
 	    "explains a command.\n");

@@ -821,6 +821,7 @@ def scenario_ca():
         ca_issue(c, d)
         ca_revoke(c, d)
         ca_tour(c, d)
+        ca_forged(c, d)
         if hsm:
             ca_hsm(c, d, hsm[1], hsm[0])
         else:
@@ -1009,6 +1010,13 @@ def ca_revoke(c, d):
           and serial.upper().lstrip("0") in p.stdout.replace(" ", ""), p)
     r = ok(ctl(c, "crl", "sub-t"))
     check("kind          full CRL" in r.out, r)
+    # which URL: NODE<N>_HTTP with --node, CERTCTL_HTTP_URL with
+    # CERTCTL_URL, --http-url over both
+    dead = "http://127.0.0.1:%d" % closed_port()
+    fails(ctl(c, "--node", "2", "crl", "sub-t", "--http-url", dead), 3,
+          "no answer from " + dead)
+    fails(ctl(c, "ocsp", dev1, env={"CERTCTL_HTTP_URL": dead}), 3,
+          "no answer from " + dead)
     # an issuer a profile names stays; then it goes
     fails(ctl(c, "issuer", "delete", "sub-t"), 1, "409 Conflict")
     ok(ctl(c, "profile", "delete", "wards"))
@@ -1045,6 +1053,79 @@ def ca_tour(c, d):
         c, "crl", "local-ca", "--delta", env=env).out)
     print("  the README tour: issue under default, openssl verify against "
           "/ca/local-ca.pem, revoke, certctl ocsp, certctl crl --delta")
+
+
+def ca_forged(c, d):
+    """Answers a relying party must not believe: certctl says why and exits
+    1. A stand-in for a node's plain-HTTP listener serves local-ca's real
+    certificate with a CRL of the same name signed by another key, an
+    unsigned OCSP tryLater, and garbage."""
+    import http.server
+    import threading
+    ca_der = subprocess.run(["curl", "-sf", c.env["NODE1_HTTP"]
+                             + "/ca/local-ca.crt"], check=True,
+                            capture_output=True).stdout
+    fk = os.path.join(d, "forged")
+    os.makedirs(fk)
+    subj = subprocess.run(["openssl", "x509", "-inform", "DER", "-noout",
+                           "-subject", "-nameopt", "compat"],
+                          input=ca_der, capture_output=True,
+                          check=True).stdout.decode().split("=", 1)[1].strip()
+    write(os.path.join(fk, "index.txt"), "")
+    write(os.path.join(fk, "crlnumber"), "01\n")
+    cnf = write(os.path.join(fk, "ca.cnf"),
+                "[ca]\ndefault_ca = d\n[d]\ndatabase = %s/index.txt\n"
+                "crlnumber = %s/crlnumber\ndefault_md = sha256\n"
+                "default_crl_days = 1\n" % (fk, fk))
+    for args in (["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                  "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                  fk + "/k.pem", "-out", fk + "/c.pem", "-days", "1",
+                  "-subj", subj],
+                 ["openssl", "ca", "-config", cnf, "-gencrl", "-keyfile",
+                  fk + "/k.pem", "-cert", fk + "/c.pem", "-out",
+                  fk + "/crl.pem"],
+                 ["openssl", "crl", "-in", fk + "/crl.pem", "-outform",
+                  "DER", "-out", fk + "/crl.der"]):
+        subprocess.run(args, check=True, capture_output=True)
+    crl = open(fk + "/crl.der", "rb").read()
+    ocsp = {"body": b""}
+
+    class Forger(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def answer(self, body):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):
+            self.answer(ca_der if self.path.startswith("/ca/") else crl)
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.answer(ocsp["body"])
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Forger)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        url = "http://127.0.0.1:%d" % srv.server_address[1]
+        fails(ctl(c, "crl", "local-ca", "--http-url", url), 1,
+              "its signature does not verify")
+        pem = os.path.join(d, "pump-7.pem")
+        ca = os.path.join(d, "local-ca.pem")
+        ocsp["body"] = bytes.fromhex("30030a0103")  # tryLater, unsigned
+        fails(ctl(c, "ocsp", pem, "--issuer", ca, "--http-url", url), 1,
+              "the responder answered trylater")
+        ocsp["body"] = b"<html>not OCSP</html>"
+        fails(ctl(c, "ocsp", pem, "--issuer", ca, "--http-url", url), 1,
+              "not an OCSP response")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    print("  a forged CRL, an unsigned tryLater and garbage: exit 1")
 
 
 def ca_hsm(c, d, uri, env):
