@@ -20,10 +20,13 @@
 #include "api/ctl.h"
 #include "api/ctl_admin.h"
 #include "api/ctl_args.h"
+#include "api/ctl_ca.h"
 #include "api/ctl_certs.h"
 #include "api/ctl_cluster.h"
 #include "api/ctl_conf.h"
 #include "api/ctl_import.h"
+#include "api/ctl_issue.h"
+#include "api/ctl_status.h"
 #include "lib/error.h"
 
 #define DEFAULT_TIMEOUT "30s"
@@ -54,6 +57,9 @@ static const struct cs_ctl_command *const tables[] = {
     cs_ctl_import_commands,
     cs_ctl_certs_commands,
     cs_ctl_admin_commands,
+    cs_ctl_ca_commands,
+    cs_ctl_issue_commands,
+    cs_ctl_status_commands,
 };
 #define NTABLES (sizeof tables / sizeof tables[0])
 
@@ -65,7 +71,9 @@ list_commands(FILE *f)
 	for (size_t t = 0; t < NTABLES; t++) {
 		for (const struct cs_ctl_command *c = tables[t];
 		     c->name != NULL; c++)
-			fprintf(f, "  %-18s %s\n", c->name, c->summary);
+			/* the summary's first line; the rest is for -h */
+			fprintf(f, "  %-18s %.*s\n", c->name,
+			    (int)strcspn(c->summary, "\n"), c->summary);
 	}
 	fprintf(f, "\noptions of every command:\n");
 	cs_ctl_args_help(f, global_opts);
@@ -73,7 +81,9 @@ list_commands(FILE *f)
 	    "\nSettings: flags, then CERTCTL_URL, CERTCTL_CACERT, "
 	    "CERTCTL_CERT, CERTCTL_KEY\n"
 	    "(or NODE1_API, CLUSTER_CACERT, ADMIN_CERT, ADMIN_KEY), then the "
-	    "config file.\n"
+	    "config file;\n"
+	    "crl and ocsp ask the plain-HTTP URL paired with the API URL "
+	    "(CERTCTL_HTTP_URL,\nNODE<N>_HTTP) or --http-url.\n"
 	    "Exit status: 0 done, 1 the server said no, 2 usage error, 3 no "
 	    "answer\n(connection, TLS, timeout). \"certctl COMMAND -h\" "
 	    "explains a command.\n");
@@ -213,6 +223,7 @@ globals(struct cs_ctl *ctl, struct cs_ctl_conf_flags *flags, char *id)
 	flags->cacert = cs_ctl_opt(ctl, "cacert");
 	flags->cert = cs_ctl_opt(ctl, "cert");
 	flags->key = cs_ctl_opt(ctl, "key");
+	flags->http_url = cs_ctl_opt(ctl, "http-url"); /* crl, ocsp */
 	if (node != NULL && flags->url != NULL)
 		return cs_ctl_usage(ctl, "--node and --url disagree: give one");
 	if (node != NULL) {
@@ -263,6 +274,11 @@ settings(struct cs_ctl *ctl, const struct cs_ctl_conf_flags *flags,
 	    strncmp(conf->url, "http://", 7) != 0)
 		return cs_ctl_usage(NULL, "URL \"%s\": https://host:port",
 		    conf->url);
+	if (conf->http_url != NULL &&
+	    strncmp(conf->http_url, "https://", 8) != 0 &&
+	    strncmp(conf->http_url, "http://", 7) != 0)
+		return cs_ctl_usage(NULL,
+		    "plain-HTTP URL \"%s\": http://host:port", conf->http_url);
 	rc = check_readable("CA file", conf->cacert);
 	if (rc == CS_CTL_EXIT_OK)
 		rc = check_readable("certificate file", conf->cert);
@@ -273,6 +289,8 @@ settings(struct cs_ctl *ctl, const struct cs_ctl_conf_flags *flags,
 		    "a client certificate needs its key and the other way "
 		    "round (--cert and --key)");
 	ctl->url = conf->url;
+	ctl->http_url = conf->http_url;
+	ctl->cacert = conf->cacert;
 	return rc;
 }
 

@@ -58,6 +58,10 @@ struct cs_ctl {
 	const struct cs_ctl_command *cmd;
 	const struct cs_ctl_args *args; /* options and positional arguments */
 	const char *url;
+	/* the same node's plain-HTTP URL for CRLs, OCSP and CA
+	 * certificates (ctl_conf.h); NULL: ask url */
+	const char *http_url;
+	const char *cacert; /* for another handle to the same cluster */
 	struct cs_ctl_http *http;
 	bool json;              /* --json */
 	bool consistent;        /* --consistent */

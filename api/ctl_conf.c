@@ -207,6 +207,80 @@ pick(struct cs_ctl_conf *c, int slot, const char *flag, const char *name,
 	return slot >= 0 ? file_path(c, slot, v) : v;
 }
 
+/* The value of name: the environment's, else the file's; NULL when
+ * neither has a non-empty one. *from_env tells which. */
+static const char *
+lookup(struct cs_ctl_conf *c, const char *name, bool *from_env)
+{
+	const char *v = env(name);
+
+	*from_env = v != NULL;
+	if (v == NULL)
+		v = cs_ctl_conf_file_get(&c->file, name);
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+/* The value of name in one place only: the environment or the file. */
+static const char *
+lookup_in(struct cs_ctl_conf *c, const char *name, bool in_env)
+{
+	const char *v =
+	    in_env ? env(name) : cs_ctl_conf_file_get(&c->file, name);
+
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+/* The API URL and the plain-HTTP URL that goes with it: the pair under
+ * matching names in the same place. */
+static int
+resolve_urls(struct cs_ctl_conf *c, const struct cs_ctl_conf_flags *flags,
+    char *errmsg)
+{
+	static const char *const pairs[][2] = {{"CERTCTL_URL",
+						   "CERTCTL_HTTP_URL"},
+	    {"NODE1_API", "NODE1_HTTP"}};
+	bool in_env;
+
+	if (flags->url != NULL) {
+		c->url = flags->url;
+	} else if (flags->node > 0) {
+		char name[32], http[32];
+
+		snprintf(name, sizeof name, "NODE%ld_API", flags->node);
+		snprintf(http, sizeof http, "NODE%ld_HTTP", flags->node);
+		c->url = lookup(c, name, &in_env);
+		if (c->url == NULL) {
+			cs_errmsg_printf(errmsg,
+			    "--node %ld: %s is not set (in the environment "
+			    "or %s)",
+			    flags->node, name,
+			    c->file.path != NULL ? c->file.path
+						 : "a configuration file");
+			return CS_EINVAL;
+		}
+		c->http_url = lookup_in(c, http, in_env);
+	} else {
+		/* the environment's names, then the file's */
+		for (int place = 0; place < 2 && c->url == NULL; place++) {
+			for (size_t i = 0; i < 2 && c->url == NULL; i++) {
+				c->url = lookup_in(c, pairs[i][0], place == 0);
+				if (c->url != NULL)
+					c->http_url = lookup_in(c, pairs[i][1],
+					    place == 0);
+			}
+		}
+	}
+	if (c->url == NULL) {
+		cs_errmsg_printf(errmsg,
+		    "no server: give --url, set CERTCTL_URL, or run where "
+		    "var/cluster.env is (deploy/cluster.sh up)");
+		return CS_EINVAL;
+	}
+	if (flags->http_url != NULL)
+		c->http_url = flags->http_url;
+	return 0;
+}
+
 int
 cs_ctl_conf_resolve(struct cs_ctl_conf *c,
     const struct cs_ctl_conf_flags *flags, char *errmsg)
@@ -217,33 +291,9 @@ cs_ctl_conf_resolve(struct cs_ctl_conf *c,
 	rc = load_file(c, flags, errmsg);
 	if (rc < 0)
 		return rc;
-	if (flags->url != NULL) {
-		c->url = flags->url;
-	} else if (flags->node > 0) {
-		char name[32];
-
-		snprintf(name, sizeof name, "NODE%ld_API", flags->node);
-		c->url = env(name);
-		if (c->url == NULL)
-			c->url = cs_ctl_conf_file_get(&c->file, name);
-		if (c->url == NULL || c->url[0] == '\0') {
-			cs_errmsg_printf(errmsg,
-			    "--node %ld: %s is not set (in the environment "
-			    "or %s)",
-			    flags->node, name,
-			    c->file.path != NULL ? c->file.path
-						 : "a configuration file");
-			return CS_EINVAL;
-		}
-	} else {
-		c->url = pick(c, -1, NULL, "CERTCTL_URL", "NODE1_API");
-	}
-	if (c->url == NULL) {
-		cs_errmsg_printf(errmsg,
-		    "no server: give --url, set CERTCTL_URL, or run where "
-		    "var/cluster.env is (deploy/cluster.sh up)");
-		return CS_EINVAL;
-	}
+	rc = resolve_urls(c, flags, errmsg);
+	if (rc < 0)
+		return rc;
 	c->cacert =
 	    pick(c, 0, flags->cacert, "CERTCTL_CACERT", "CLUSTER_CACERT");
 	c->cert = pick(c, 1, flags->cert, "CERTCTL_CERT", "ADMIN_CERT");

@@ -12,6 +12,13 @@
  * --node N picks NODE<N>_API from the environment, else from the file
  * (a `. var/cluster.env` in the shell and the file itself agree).
  *
+ * The plain-HTTP URL of the public objects (CRLs, OCSP, CA certificates:
+ * what relying parties fetch) goes with the API URL: --http-url, else the
+ * name that pairs with the one the API URL came from, in the same place
+ * (CERTCTL_HTTP_URL with CERTCTL_URL, NODE<N>_HTTP with NODE<N>_API);
+ * none when the API URL was a flag or has no pair (the API URL serves
+ * those objects too).
+ *
  * The file format is what var/cluster.env holds: KEY=VALUE, blank lines
  * and # comments; a leading "export " and quotes around the value are
  * accepted so that a file written for a shell works too. Relative paths
@@ -47,6 +54,7 @@ struct cs_ctl_conf_flags {
 	const char *config;
 	const char *url;
 	long node; /* 1-based, 0: not given */
+	const char *http_url;
 	const char *cacert;
 	const char *cert;
 	const char *key;
@@ -56,6 +64,7 @@ struct cs_ctl_conf {
 	/* the resolved settings; NULL when no source had them (the url
 	 * is never NULL after a successful resolve) */
 	const char *url;
+	const char *http_url; /* may be NULL */
 	const char *cacert;
 	const char *cert;
 	const char *key;

@@ -164,10 +164,19 @@ class Cluster:
         return p.pid
 
     def close(self):
+        # SIGTERM to every node first, then wait for each: they stop in
+        # parallel (a node takes about 2 s to stop; one after the other,
+        # a 3-node cluster took 6)
+        for i in list(self.pids):
+            if self.pids[i] and self.alive(i):
+                try:
+                    os.kill(self.pids[i], signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
         for i in list(self.pids):
             if self.pids[i]:
                 try:
-                    self.kill(i, signal.SIGTERM)
+                    self._wait_gone(i, 15)
                 except Exception:
                     pass
         if self in _live:

@@ -3,7 +3,10 @@
 (python3 stdlib only): every command, its table and its --json, the exit
 statuses (0 done, 1 the server said no, 2 usage, 3 no answer), imports of
 more than 1000 certificates in batches, settings from flags, environment
-and config files, and writes retried across a lost quorum.
+and config files, writes retried across a lost quorum, and the CA: roots
+and intermediates made by certctl (a key file, or a key in SoftHSM2 when
+it is installed), issuance and renewal checked with openssl verify, and
+revocation seen by certctl ocsp on every node and in the delta CRL.
 
     tests/integration/test_certctl.py              # every scenario
     tests/integration/test_certctl.py settings     # one of them
@@ -118,13 +121,13 @@ def closed_port():
     return port
 
 
-def new_cluster(n=3, extra_conf=""):
+def new_cluster(n=3, extra_conf="", env=None):
     """A Cluster; a start that failed is tried again, twice: cluster.sh
     picks free ports before the nodes bind them, and on a busy machine
     another process can take one in between."""
     for attempt in range(3):
         try:
-            return Cluster(n, extra_conf)
+            return Cluster(n, extra_conf, env=env)
         except RuntimeError as e:
             if attempt == 2:
                 raise
@@ -188,6 +191,25 @@ def scenario_usage():
                     "-----END CERTIFICATE-----\n")
     fails(run(dead + ["import", garbage]), 2, "garbage.pem")
     fails(run(dead + ["profile", "put", "p", garbage]), 2, "garbage.pem")
+    # the CA commands (tests/unit/test_ctl.c has the full table)
+    r = ok(run(["issuer", "create", "-h"]))
+    check("must resolve on every node" in r.out.replace("\n", " "), r)
+    key = os.path.join(SANDBOX, "never.key")
+    fails(run(dead + ["issuer", "create", "my ca", "--subject", "CN=x",
+                      "--key-file", key]), 2, 'NAME "my ca"')
+    fails(run(dead + ["issuer", "create", "r", "--subject", "CN=x",
+                      "--key-file", key, "--curve", "p521"]), 2,
+          "p256 or p384")
+    fails(run(dead + ["issue", "--profile", "default", "--key-out", key,
+                      "--ip", "10.0.0.256"]), 2, "--ip")
+    fails(run(dead + ["issue", "--profile", "default", "--csr", garbage]), 2,
+          "garbage.pem")
+    fails(run(dead + ["renew", "0" * 64, "--curve", "p384"]), 2,
+          "--curve goes with --key-out")
+    fails(run(dead + ["crl", "local-ca", "--http-url", "ftp://x"]), 2,
+          "http://host:port")
+    fails(run(dead + ["ocsp", "/nonexistent.pem"]), 2, "/nonexistent.pem")
+    check(not os.path.exists(key), "no key made for a bad command line")
     # and with a good command line, that URL is exit 3
     fails(run(dead + ["health"]), 3, "no answer from")
     fails(run(["--node", "2", "health"]), 2, "NODE2_API is not set")
@@ -734,6 +756,412 @@ def scenario_join():
         c.close()
 
 
+SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+
+
+def softhsm_token(d):
+    """A SoftHSM2 token holding a P-256 key: (the nodes' environment, the
+    pkcs11: URI with its PIN), or None when SoftHSM2 or opensc is not
+    installed."""
+    if not (shutil.which("softhsm2-util") and shutil.which("pkcs11-tool")
+            and os.path.exists(SOFTHSM_MODULE)):
+        return None
+    tokens = os.path.join(d, "tokens")
+    os.makedirs(tokens)
+    conf = write(os.path.join(d, "softhsm2.conf"),
+                 "directories.tokendir = %s\nobjectstore.backend = file\n"
+                 "log.level = ERROR\n" % tokens)
+    env = dict(os.environ, SOFTHSM2_CONF=conf)
+    pin = "4711"
+    for args in (["softhsm2-util", "--init-token", "--free", "--label",
+                  "cs-ctl", "--so-pin", "12345678", "--pin", pin],
+                 ["pkcs11-tool", "--module", SOFTHSM_MODULE, "--token-label",
+                  "cs-ctl", "--login", "--pin", pin, "--keypairgen",
+                  "--key-type", "EC:prime256v1", "--label", "root-key",
+                  "--id", "01"]):
+        subprocess.run(args, env=env, check=True, capture_output=True)
+    return ({"SOFTHSM2_CONF": conf},
+            "pkcs11:token=cs-ctl;object=root-key;type=private?pin-value="
+            + pin)
+
+
+def openssl_verify(ca, cert, untrusted=None):
+    args = ["openssl", "verify", "-x509_strict", "-CAfile", ca]
+    if untrusted:
+        args += ["-untrusted", untrusted]
+    p = subprocess.run(args + [cert], capture_output=True, text=True)
+    check(p.returncode == 0 and p.stdout.strip() == cert + ": OK",
+          "openssl verify %s: %s%s" % (cert, p.stdout, p.stderr))
+
+
+def wait_for(what, fn, timeout=15, every=0.2):
+    end = time.time() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.time() > end:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(every)
+
+
+def scenario_ca():
+    """The CA through certctl: a root with a key file and an intermediate
+    under it, a profile on the intermediate, certificates issued with
+    --key-out and --csr, renewed, verified with openssl verify, revoked
+    and seen revoked by certctl ocsp on every node and in the delta CRL;
+    profile violations listed; key files 0600 and never overwritten; a
+    root whose key is in SoftHSM2; and the README's tour of the CA."""
+    d = tempfile.mkdtemp(dir=SANDBOX)
+    hsm = softhsm_token(d)
+    c = new_cluster(3, "crl-delay 1s\n", env=hsm[0] if hsm else None)
+    try:
+        c.ctl_env = {"CERTCTL_URL": c.url(c.leader())}
+        ca_issuers(c, d)
+        ca_issue(c, d)
+        ca_revoke(c, d)
+        ca_tour(c, d)
+        ca_forged(c, d)
+        if hsm:
+            ca_hsm(c, d, hsm[1], hsm[0])
+        else:
+            print("  SoftHSM2 or pkcs11-tool not installed: no HSM root")
+    finally:
+        c.close()
+
+
+def mode(path):
+    return os.stat(path).st_mode & 0o777
+
+
+def ca_issuers(c, d):
+    root_key = os.path.join(d, "root.key")
+    r = ok(ctl(c, "issuer", "create", "root-t", "--subject",
+               "CN=certctl test root,O=Hospital", "--key-file", root_key,
+               "--days", "3650", "--description", "test root"))
+    check("key file      " + root_key in r.out, r)
+    check(mode(root_key) == 0o600, "root key mode %o" % mode(root_key))
+    root = ok(ctl(c, "issuer", "show", "root-t", "--json")).json()
+    check(root["key"] == "ok" and root["key_ref"] == "file:" + root_key
+          and root["subject"] == "CN=certctl test root,O=Hospital"
+          and root["path_len"] is None, root)
+    write(os.path.join(d, "root.pem"), root["certificate"])
+    # the same name again, the same key file again: refused, nothing made
+    fails(ctl(c, "issuer", "create", "root-t", "--subject", "CN=again",
+              "--key-file", os.path.join(d, "again.key")), 1,
+          "issuer root-t exists")
+    check(not os.path.exists(os.path.join(d, "again.key")), "again.key")
+    before = open(root_key).read()
+    fails(ctl(c, "issuer", "create", "other", "--subject", "CN=other",
+              "--key-file", root_key), 2, "never overwrites")
+    check(open(root_key).read() == before, "the root key untouched")
+    # the intermediate: a CSR made here, signed by the cluster
+    sub_key = os.path.join(d, "sub.key")
+    d_sub = ok(ctl(c, "issuer", "create", "sub-t", "--subject",
+                   "CN=certctl test devices,O=Hospital", "--key-file",
+                   sub_key, "--parent", "root-t", "--path-len", "0",
+                   "--days", "1000", "--curve", "p384", "--json")).json()
+    check(d_sub["path_len"] == 0 and d_sub["key"] == "ok"
+          and mode(sub_key) == 0o600, d_sub)
+    sub = ok(ctl(c, "issuer", "show", "sub-t", "--json")).json()
+    write(os.path.join(d, "sub.pem"), sub["certificate"])
+    openssl_verify(os.path.join(d, "root.pem"), os.path.join(d, "sub.pem"))
+    # a key file the nodes refuse: the server says why, the key goes
+    fails(ctl(c, "issuer", "create", "sub-x", "--subject", "CN=x",
+              "--key-file", os.path.join(d, "x.key"), "--parent", "nosuch"),
+          1, 'no issuer "nosuch"')
+    check(not os.path.exists(os.path.join(d, "x.key")), "x.key removed")
+    # every node resolves both keys
+    c.wait_caught_up()
+    for i in (1, 2, 3):
+        r = ok(ctl(c, "--node", str(i), "issuer", "list"))
+        lines = {l.split()[0]: l for l in rows(r.out)}
+        check(set(lines) >= {"local-ca", "root-t", "sub-t"}, r)
+        r = ok(ctl(c, "--node", str(i), "issuer", "show", "sub-t"))
+        check("key           ok (on node %d)" % i in r.out, r)
+    # a profile on the intermediate (certctl profile put)
+    prof = write(os.path.join(d, "wards.json"), json.dumps({
+        "issuer": "sub-t", "key_types": ["p256", "p384", "ed25519"],
+        "max_validity": "30d", "allow": {"dns": ["*.wards.test"],
+                                         "ip": ["10.7.0.0/16"]},
+        "key_usage": ["digitalSignature"], "eku": ["clientAuth"],
+        "description": "ward devices"}))
+    ok(ctl(c, "profile", "put", "wards", prof))
+    print("  root (key file 0600) and intermediate (CSR, path_len 0) made "
+          "by certctl, both keys ok on 3 nodes; exists / overwrite / bad "
+          "parent refused")
+
+
+def ca_issue(c, d):
+    chain = os.path.join(d, "chain.pem")
+    root = os.path.join(d, "root.pem")
+    dev1, dev1_key = os.path.join(d, "dev1.pem"), os.path.join(d, "dev1.key")
+    r = ok(ctl(c, "issue", "--profile", "wards", "--key-out", dev1_key,
+               "--dns", "pump-1.wards.test", "--ip", "10.7.0.1",
+               "--out", dev1, "--chain-out", chain, "--owner", "ward-7",
+               "--tag", "pumps"))
+    check("names         dns:pump-1.wards.test, ip:10.7.0.1" in r.out
+          and "subject       CN=pump-1.wards.test" in r.out, r)
+    check(mode(dev1_key) == 0o600 and mode(dev1) & 0o044, "modes")
+    openssl_verify(root, dev1, untrusted=chain)
+    c.fp1 = fingerprint(open(dev1).read())
+    check(c.fp1 in r.out, r)
+    d1 = ok(ctl(c, "show", c.fp1, "--json")).json()
+    check(d1["owner"] == "ward-7" and d1["tags"] == ["pumps"]
+          and d1["profile"] == "wards" and d1["source"] == "issued", d1)
+    # a request made with openssl: P-384, 7 days, the PEM on stdout
+    csr = os.path.join(d, "dev2.csr")
+    subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-384", "-nodes", "-keyout",
+                    os.path.join(d, "dev2.key"), "-subj",
+                    "/CN=pump-2.wards.test", "-addext",
+                    "subjectAltName=DNS:pump-2.wards.test", "-out", csr],
+                   check=True, capture_output=True)
+    doc = ok(ctl(c, "issue", "--profile", "wards", "--csr", csr,
+                 "--validity", "7d", "--json")).json()
+    dev2 = write(os.path.join(d, "dev2.pem"), doc["certificate"])
+    openssl_verify(root, dev2, untrusted=chain)
+    days = (time.mktime(time.strptime(doc["cert"]["not_after"],
+                                      "%Y-%m-%dT%H:%M:%SZ"))
+            - time.mktime(time.strptime(doc["cert"]["not_before"],
+                                        "%Y-%m-%dT%H:%M:%SZ"))) / 86400
+    check(days == 7 and doc["cert"]["key_type"] == "ec"
+          and doc["cert"]["key_bits"] == 384, doc["cert"])
+    c.dev2 = dev2
+    r = ok(ctl(c, "issue", "--profile", "wards", "--csr", csr))
+    check("-----BEGIN CERTIFICATE-----" in r.out, "no --out: the PEM: %r" % r)
+    # every rule broken is listed; the key made for it goes again
+    bad_key = os.path.join(d, "bad.key")
+    r = fails(ctl(c, "issue", "--profile", "wards", "--key-out", bad_key,
+                  "--dns", "evil.example.com", "--ip", "192.168.1.1",
+                  "--validity", "90d"), 1, "400 Bad Request")
+    lines = [l for l in r.err.splitlines() if l.startswith("  - ")]
+    check(len(lines) == 3 and "evil.example.com" in lines[0]
+          and "192.168.1.1" in lines[1] and "90d" in lines[2], r)
+    check(not os.path.exists(bad_key), "the refused key was removed")
+    # with --json the problem document is on stdout, violations and all
+    r = fails(ctl(c, "issue", "--profile", "wards", "--key-out", bad_key,
+                  "--dns", "x.other.test", "--json"), 1)
+    p = r.json()
+    check(p["status"] == 400 and p["profile"] == "wards"
+          and len(p["violations"]) == 1 and "x.other.test" in r.err, r)
+    check(not os.path.exists(bad_key), "the refused key was removed")
+    fails(ctl(c, "issue", "--profile", "nosuch", "--csr", csr), 1,
+          '404 Not Found: no profile "nosuch"')
+    # renewal: a new key made here (ed25519), then the same key
+    dev1b, dev1b_key = (os.path.join(d, "dev1b.pem"),
+                        os.path.join(d, "dev1b.key"))
+    r = ok(ctl(c, "renew", c.fp1, "--key-out", dev1b_key, "--curve",
+               "ed25519", "--out", dev1b, "--validity", "10d"))
+    openssl_verify(root, dev1b, untrusted=chain)
+    d1b = ok(ctl(c, "show", fingerprint(open(dev1b).read()),
+                 "--json")).json()
+    check(d1b["sans"] == d1["sans"] and d1b["key_type"] == "ed25519"
+          and d1b["owner"] == "ward-7" and d1b["key_id"] != d1["key_id"]
+          and mode(dev1b_key) == 0o600, d1b)
+    d1c = ok(ctl(c, "renew", c.fp1, "--json")).json()
+    check(d1c["cert"]["key_id"] == d1["key_id"]
+          and d1c["fingerprint"] not in (c.fp1, d1b["fingerprint"]), d1c)
+    fails(ctl(c, "renew", "ab" * 32), 1, "404 Not Found")
+    print("  issued with --key-out (0600) and --csr, chains verified by "
+          "openssl; violations listed (3) and the key removed; renewed "
+          "with a new ed25519 key and with the same key")
+
+
+def ca_revoke(c, d):
+    dev1 = os.path.join(d, "dev1.pem")
+    serial = ok(ctl(c, "show", c.fp1, "--json")).json()["serial"]
+    r = ok(ctl(c, "ocsp", dev1))
+    check("status        good" in r.out, r)
+    ok(ctl(c, "revoke", c.fp1, "--reason", "keyCompromise"))
+    c.wait_caught_up()
+    for i in (1, 2, 3):
+        a = ok(ctl(c, "--node", str(i), "ocsp", dev1, "--json")).json()
+        check(a["status"] == "revoked" and a["reason"] == "keyCompromise"
+              and a["serial"] == serial
+              and a["responder"] == "urn:certstore:node:%d" % i, a)
+        g = ok(ctl(c, "--node", str(i), "ocsp", c.dev2, "--issuer",
+                   os.path.join(d, "sub.pem"), "--json")).json()
+        check(g["status"] == "good", g)
+    r = ok(ctl(c, "--node", "2", "ocsp", dev1))
+    check("status        revoked at " in r.out
+          and "(keyCompromise)" in r.out, r)
+    # the issuer given must be the one
+    fails(ctl(c, "ocsp", dev1, "--issuer", os.path.join(d, "root.pem")), 2,
+          "did not issue")
+
+    def delta_lists(i):
+        r = ctl(c, "--node", str(i), "crl", "sub-t", "--delta", "--json")
+        if r.rc == 0 and serial in [e["serial"] for e in r.json()["entries"]]:
+            return r.json()
+    for i in (1, 2, 3):
+        doc = wait_for("node %d: the delta CRL lists %s" % (i, serial),
+                       lambda: delta_lists(i))
+        check(doc["delta"] and doc["signature"] == "verified"
+              and [e["reason"] for e in doc["entries"]
+                   if e["serial"] == serial] == ["keyCompromise"], doc)
+    out = os.path.join(d, "delta.crl")
+    r = ok(ctl(c, "crl", "sub-t", "--delta", "--out", out))
+    check("kind          delta CRL on full CRL " in r.out
+          and serial in r.out, r)
+    p = subprocess.run(["openssl", "crl", "-inform", "DER", "-in", out,
+                        "-noout", "-text"], capture_output=True, text=True)
+    check("Delta CRL Indicator" in p.stdout
+          and serial.upper().lstrip("0") in p.stdout.replace(" ", ""), p)
+    r = ok(ctl(c, "crl", "sub-t"))
+    check("kind          full CRL" in r.out, r)
+    # which URL: NODE<N>_HTTP with --node, CERTCTL_HTTP_URL with
+    # CERTCTL_URL, --http-url over both
+    dead = "http://127.0.0.1:%d" % closed_port()
+    fails(ctl(c, "--node", "2", "crl", "sub-t", "--http-url", dead), 3,
+          "no answer from " + dead)
+    fails(ctl(c, "ocsp", dev1, env={"CERTCTL_HTTP_URL": dead}), 3,
+          "no answer from " + dead)
+    # an issuer a profile names stays; then it goes
+    fails(ctl(c, "issuer", "delete", "sub-t"), 1, "409 Conflict")
+    ok(ctl(c, "profile", "delete", "wards"))
+    r = ok(ctl(c, "issuer", "delete", "sub-t"))
+    check("deleted issuer sub-t" in r.out, r)
+    fails(ctl(c, "issuer", "show", "sub-t"), 1, "404 Not Found")
+    fails(ctl(c, "crl", "sub-t"), 1, "404 Not Found")
+    print("  revoked: certctl ocsp says revoked (keyCompromise) on nodes "
+          "1-3, each its own responder; every node's delta CRL lists it; "
+          "issuer delete after its profile")
+
+
+def ca_tour(c, d):
+    """README.md's tour of the CA, word for word but for the paths: with
+    the settings of var/cluster.env alone (node 1, NODE1_HTTP)."""
+    env = {"CERTCTL_URL": ""}  # not the leader the other steps ask
+    key, pem = os.path.join(d, "pump-7.key"), os.path.join(d, "pump-7.pem")
+    ok(ctl(c, "issue", "--profile", "default", "--key-out", key, "--dns",
+           "pump-7.site-1.hospital.test", "--out", pem, env=env))
+    ca = os.path.join(d, "local-ca.pem")
+    subprocess.run(["curl", "-sf", "-o", ca, c.env["NODE1_HTTP"]
+                    + "/ca/local-ca.pem"], check=True)
+    openssl_verify(ca, pem)
+    fp = subprocess.run(["openssl", "x509", "-in", pem, "-noout",
+                         "-fingerprint", "-sha256"], capture_output=True,
+                        text=True, check=True).stdout.strip().split("=")[1]
+    ok(ctl(c, "revoke", fp, "--reason", "keyCompromise", env=env))
+    # node 1 may be a follower that applies the revocation a moment after
+    # the leader answered (the README says so)
+    wait_for("node 1: OCSP revoked", lambda: "revoked at" in ok(
+        ctl(c, "ocsp", pem, env=env)).out, timeout=5, every=0.05)
+    serial = ok(ctl(c, "show", fp, "--json")).json()["serial"]
+    wait_for("the delta CRL of local-ca", lambda: serial in ctl(
+        c, "crl", "local-ca", "--delta", env=env).out)
+    print("  the README tour: issue under default, openssl verify against "
+          "/ca/local-ca.pem, revoke, certctl ocsp, certctl crl --delta")
+
+
+def ca_forged(c, d):
+    """Answers a relying party must not believe: certctl says why and exits
+    1. A stand-in for a node's plain-HTTP listener serves local-ca's real
+    certificate with a CRL of the same name signed by another key, an
+    unsigned OCSP tryLater, and garbage."""
+    import http.server
+    import threading
+    ca_der = subprocess.run(["curl", "-sf", c.env["NODE1_HTTP"]
+                             + "/ca/local-ca.crt"], check=True,
+                            capture_output=True).stdout
+    fk = os.path.join(d, "forged")
+    os.makedirs(fk)
+    subj = subprocess.run(["openssl", "x509", "-inform", "DER", "-noout",
+                           "-subject", "-nameopt", "compat"],
+                          input=ca_der, capture_output=True,
+                          check=True).stdout.decode().split("=", 1)[1].strip()
+    write(os.path.join(fk, "index.txt"), "")
+    write(os.path.join(fk, "crlnumber"), "01\n")
+    cnf = write(os.path.join(fk, "ca.cnf"),
+                "[ca]\ndefault_ca = d\n[d]\ndatabase = %s/index.txt\n"
+                "crlnumber = %s/crlnumber\ndefault_md = sha256\n"
+                "default_crl_days = 1\n" % (fk, fk))
+    for args in (["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                  "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                  fk + "/k.pem", "-out", fk + "/c.pem", "-days", "1",
+                  "-subj", subj],
+                 ["openssl", "ca", "-config", cnf, "-gencrl", "-keyfile",
+                  fk + "/k.pem", "-cert", fk + "/c.pem", "-out",
+                  fk + "/crl.pem"],
+                 ["openssl", "crl", "-in", fk + "/crl.pem", "-outform",
+                  "DER", "-out", fk + "/crl.der"]):
+        subprocess.run(args, check=True, capture_output=True)
+    crl = open(fk + "/crl.der", "rb").read()
+    ocsp = {"body": b""}
+
+    class Forger(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def answer(self, body):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):
+            self.answer(ca_der if self.path.startswith("/ca/") else crl)
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.answer(ocsp["body"])
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Forger)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        url = "http://127.0.0.1:%d" % srv.server_address[1]
+        fails(ctl(c, "crl", "local-ca", "--http-url", url), 1,
+              "its signature does not verify")
+        pem = os.path.join(d, "pump-7.pem")
+        ca = os.path.join(d, "local-ca.pem")
+        ocsp["body"] = bytes.fromhex("30030a0103")  # tryLater, unsigned
+        fails(ctl(c, "ocsp", pem, "--issuer", ca, "--http-url", url), 1,
+              "the responder answered trylater")
+        ocsp["body"] = b"<html>not OCSP</html>"
+        fails(ctl(c, "ocsp", pem, "--issuer", ca, "--http-url", url), 1,
+              "not an OCSP response")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    print("  a forged CRL, an unsigned tryLater and garbage: exit 1")
+
+
+def ca_hsm(c, d, uri, env):
+    # certctl signs the root with the token too: it needs SOFTHSM2_CONF
+    r = ok(ctl(c, "issuer", "create", "hsm-t", "--subject",
+               "CN=certctl HSM root,O=Hospital", "--pkcs11", uri, env=env))
+    check("key           ok" in r.out and "4711" not in r.out, r)
+    c.wait_caught_up()
+    for i in (1, 2, 3):
+        doc = ok(ctl(c, "--node", str(i), "issuer", "show", "hsm-t",
+                     "--json")).json()
+        check(doc["key"] == "ok" and "4711" not in doc["key_ref"]
+              and doc["key_ref"].startswith("pkcs11:token=cs-ctl"), doc)
+    ca = write(os.path.join(d, "hsm.pem"), doc["certificate"])
+    prof = write(os.path.join(d, "hsm.json"), json.dumps({
+        "issuer": "hsm-t", "key_types": ["p256"], "max_validity": "30d",
+        "allow": {"dns": ["*.hsm.test"]}, "key_usage": ["digitalSignature"],
+        "eku": ["clientAuth"]}))
+    ok(ctl(c, "profile", "put", "hsm", prof))
+    pem = os.path.join(d, "hsm-dev.pem")
+    ok(ctl(c, "issue", "--profile", "hsm", "--key-out",
+           os.path.join(d, "hsm-dev.key"), "--dns", "a.hsm.test", "--out",
+           pem))
+    openssl_verify(ca, pem)
+    c.wait_caught_up()  # a node that has not applied it yet says unknown
+    for i in (1, 2, 3):
+        a = ok(ctl(c, "--node", str(i), "ocsp", pem, "--json")).json()
+        check(a["status"] == "good", a)
+    # a wrong PIN is the user's mistake, found before any request
+    fails(ctl(c, "issuer", "create", "hsm-x", "--subject", "CN=x",
+              "--pkcs11", uri.replace("4711", "0000"), env=env), 2,
+          "--pkcs11")
+    print("  a root whose key is in SoftHSM2 (PIN never shown), key ok on "
+          "3 nodes; issued under it, openssl verify, OCSP good on 3 nodes")
+
+
 SCENARIOS = {
     "usage": scenario_usage,
     "commands": scenario_commands,
@@ -741,6 +1169,7 @@ SCENARIOS = {
     "settings": scenario_settings,
     "failover": scenario_failover,
     "join": scenario_join,
+    "ca": scenario_ca,
 }
 
 
