@@ -199,9 +199,10 @@ cs_x509__name_text(const X509_NAME *name, char **out, char *errmsg)
 		goto out;
 	}
 	/* ESC_CTRL turns NUL into "\00", so a NUL here is a bug upstream;
-	 * checked anyway because callers treat the result as a C string. */
-	if (memchr(p, '\0', (size_t)n) != NULL ||
-	    !utf8_valid((const uint8_t *)p, (size_t)n)) {
+	 * checked anyway because callers treat the result as a C string. An
+	 * empty name leaves p NULL, which memchr() must not see. */
+	if (n > 0 && (memchr(p, '\0', (size_t)n) != NULL ||
+			 !utf8_valid((const uint8_t *)p, (size_t)n))) {
 		cs_errmsg_printf(errmsg, "name: not valid UTF-8");
 		goto out;
 	}
