@@ -3,9 +3,9 @@
  * DER, without OpenSSL's template decoders.
  *
  * Why: d2i_X509_EXTENSIONS() and one X509V3_get_d2i() per extension read
- * made ~60 small allocations per certificate; with the names moved off
- * OpenSSL (dn.c) they were most of cs_x509_parse_der()'s time, and most of
- * a node's malloc calls while it applied imports.
+ * made some fifty small allocations per certificate; with the names moved
+ * off OpenSSL (dn.c) they were most of cs_x509_parse_der()'s time, and
+ * most of a node's malloc calls while it applied imports.
  *
  * Almost every certificate met in practice encodes its extensions in
  * plain DER, with GeneralNames of the four kinds certstore indexes. Those
@@ -202,17 +202,15 @@ get_basic(struct cs_der v, struct cs_cert_info *ci)
 		return false;
 	/* As x509.c: a path length only with cA, clamped to INT_MAX. */
 	if (ci->ca && has_n) {
-		uint64_t pl = 0;
+		uint32_t pl = 0;
 
 		if (n.p[0] == 0) {
 			n.p++;
 			n.len--;
 		}
-		if (n.len > 4)
-			pl = INT_MAX;
 		for (size_t i = 0; i < n.len && n.len <= 4; i++)
 			pl = pl << 8 | n.p[i];
-		ci->path_len = pl > INT_MAX ? INT_MAX : (int)pl;
+		ci->path_len = n.len > 4 || pl > INT_MAX ? INT_MAX : (int)pl;
 	}
 	return true;
 }
