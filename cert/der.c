@@ -1,6 +1,7 @@
 #include "cert/der.h"
 
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/objects.h>
 #include <stdio.h>
 #include <string.h>
@@ -372,7 +373,9 @@ integer_bits(struct cs_der c)
 }
 
 /* Named curves other than the NIST three: OpenSSL's short name and
- * degree (rare, so the slower lookup is fine). */
+ * degree (rare, so the slower lookup is fine). A curve OpenSSL does not
+ * know is not an error: what it leaves in the error queue is dropped, or
+ * the message of a later failure would name it instead of its own cause. */
 static void
 other_curve(struct cs_der params, int *bits, char curve[32])
 {
@@ -388,16 +391,15 @@ other_curve(struct cs_der params, int *bits, char curve[32])
 	obj = d2i_ASN1_OBJECT(NULL, &q, (long)(params.len - p.len));
 	nid = obj != NULL ? OBJ_obj2nid(obj) : NID_undef;
 	ASN1_OBJECT_free(obj);
-	if (nid == NID_undef)
-		return;
-	snprintf(curve, 32, "%s", OBJ_nid2sn(nid));
-	{
+	if (nid != NID_undef) {
 		EC_GROUP *g = EC_GROUP_new_by_curve_name(nid);
 
+		snprintf(curve, 32, "%s", OBJ_nid2sn(nid));
 		if (g != NULL)
 			*bits = EC_GROUP_get_degree(g);
 		EC_GROUP_free(g);
 	}
+	ERR_clear_error();
 }
 
 int

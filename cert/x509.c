@@ -860,6 +860,11 @@ fill(struct cs_cert_info *ci, const struct cs_der_cert *dc, const uint8_t *der,
 		cs_x509__crypto_errmsg(errmsg, "digest");
 		return CS_ECRYPTO;
 	}
+	/* A failure's message names the first error queued, so what the
+	 * steps above left there (a curve OpenSSL does not know, say) would
+	 * take the place of its cause; and cert/ext.c's OID lookups clear
+	 * the queue, which would make the two paths' messages differ. */
+	ERR_clear_error();
 	if (!fast || !cs_ext_fast(dc->extensions.p, dc->extensions.len, ci)) {
 		rc = get_extensions(dc->extensions, ci, errmsg);
 		if (rc < 0)

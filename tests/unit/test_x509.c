@@ -2167,6 +2167,40 @@ START_TEST(test_parse_der_paths_agree_extension_list)
 }
 END_TEST
 
+static void
+bad_basic_constraints(X509 *x, const void *arg)
+{
+	(void)arg;
+	/* cA as a PrintableString */
+	put_ext(x, "2.5.29.19", 1,
+	    (const uint8_t *)"\x30\x06\x13\x00\xff\x02\x01\x03", 8, true);
+}
+
+/* A curve OID OpenSSL refuses makes the key "unknown", not the
+ * certificate bad; the error it queues must not become the message of a
+ * later failure (found by fuzz_x509: the paths named different causes). */
+START_TEST(test_parse_der_stale_openssl_error)
+{
+	static const uint8_t p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+	    0x03, 0x01, 0x07};
+	char errmsg[CS_ERRMSG_SIZE] = "";
+	struct cs_cert_info *ci = NULL;
+	size_t len;
+	uint8_t *der = craft_full(bad_basic_constraints, NULL, &len), *p;
+
+	for (p = der; p + sizeof p256 <= der + len; p++)
+		if (memcmp(p, p256, sizeof p256) == 0)
+			break;
+	ck_assert_ptr_ne(p + sizeof p256, der + len + 1);
+	p[sizeof p256 - 1] = 0xf8; /* the last subidentifier unfinished */
+	ck_assert_int_eq(paths_agree(der, len, "bad curve OID"), 0);
+	ck_assert_int_eq(cs_x509_parse_der(der, len, &ci, errmsg), CS_EINVAL);
+	ck_assert_msg(strstr(errmsg, "basicConstraints: wrong tag") != NULL,
+	    "%s", errmsg);
+	free(der);
+}
+END_TEST
+
 /* cs_der_time() against d2i_ASN1_TIME() and ASN1_TIME_to_tm(): what it
  * takes, OpenSSL reads to the same second. */
 static const struct {
@@ -2318,6 +2352,7 @@ x509_suite(void)
 	tcase_add_loop_test(tc, test_parse_der_paths_agree_raw_extensions, 0,
 	    (int)(sizeof raw_ext / sizeof raw_ext[0]));
 	tcase_add_test(tc, test_parse_der_paths_agree_extension_list);
+	tcase_add_test(tc, test_parse_der_stale_openssl_error);
 	tcase_add_loop_test(tc, test_der_time_matches_openssl, 0,
 	    (int)(sizeof time_table / sizeof time_table[0]));
 	suite_add_tcase(s, tc);
