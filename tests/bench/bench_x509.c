@@ -4,8 +4,11 @@
  * Makes N distinct leaves from tests/lib/certgen.h (the typical imported
  * certificate: P-256 key, O/OU/CN subject, DNS and IP SANs, basic
  * constraints, key usage, EKU, AKI, CRL DP and AIA; ~660 bytes) and
- * parses them round-robin with cs_x509_parse_der() for about a second.
- * Prints key=value lines: microseconds and allocations per parse.
+ * parses them round-robin for about a second, with cs_x509_parse_der()
+ * ("parse") and with cs_x509__parse_der_openssl(), which leaves names,
+ * times and extensions to OpenSSL's decoders as the parser did before
+ * cert/dn.c and cert/ext.c ("parse_openssl"). Prints key=value lines:
+ * microseconds and allocations per parse.
  *
  * Allocations are counted by wrapping malloc, calloc and realloc here
  * (glibc's __libc_* entry points), which catches OpenSSL's as well as
@@ -141,6 +144,7 @@ main(int argc, char **argv)
 	printf("certs=%zu\n", n);
 	printf("der_bytes_avg=%.0f\n", (double)total / (double)n);
 	measure("parse", cs_x509_parse_der, der, len, n);
+	measure("parse_openssl", cs_x509__parse_der_openssl, der, len, n);
 	for (size_t i = 0; i < n; i++)
 		free(der[i]);
 	free(der);
