@@ -1,11 +1,13 @@
 #include "cert/der.h"
 
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/objects.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "lib/error.h"
+#include "lib/text.h"
 
 int
 cs_der_next(struct cs_der *in, uint8_t *tag, struct cs_der *contents,
@@ -95,9 +97,8 @@ algorithm(struct cs_der *in, struct cs_der *whole, struct cs_der *oid,
 	return seq.len == 0 ? 0 : CS_EINVAL;
 }
 
-/* A minimally encoded INTEGER's contents (what OpenSSL insists on). */
-static bool
-minimal_integer(struct cs_der c)
+bool
+cs_der_minimal_integer(struct cs_der c)
 {
 	if (c.len == 0)
 		return false;
@@ -148,7 +149,7 @@ cs_der_cert_split(const uint8_t *der, size_t len, struct cs_der_cert *out,
 		out->version = v.p[0];
 	}
 	if (cs_der_expect(&tbs, CS_DER_INTEGER, &out->serial, NULL) < 0 ||
-	    !minimal_integer(out->serial))
+	    !cs_der_minimal_integer(out->serial))
 		return fail(errmsg, "serialNumber");
 	if (algorithm(&tbs, &out->tbs_sigalg, NULL, NULL) < 0)
 		return fail(errmsg, "signature");
@@ -188,6 +189,62 @@ cs_der_cert_split(const uint8_t *der, size_t len, struct cs_der_cert *out,
 	if (tbs.len != 0)
 		return fail(errmsg, "trailing data in tbsCertificate");
 	return 0;
+}
+
+/* n decimal digits at p as a number, or -1 if one is not a digit. */
+static int
+digits(const uint8_t *p, size_t n)
+{
+	int v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
+bool
+cs_der_time(struct cs_der tlv, int64_t *out)
+{
+	static const uint8_t mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30,
+	    31, 30, 31};
+	struct cs_der in = tlv, c;
+	int year, mon, mday, hour, min, sec, days;
+	uint8_t tag;
+
+	if (cs_der_next(&in, &tag, &c, NULL) < 0 || in.len != 0)
+		return false;
+	if (tag == CS_DER_UTC_TIME && c.len == 13) {
+		year = digits(c.p, 2);
+		if (year < 0)
+			return false;
+		year += year < 50 ? 2000 : 1900; /* RFC 5280 4.1.2.5.1 */
+	} else if (tag == CS_DER_GEN_TIME && c.len == 15) {
+		year = digits(c.p, 4);
+		if (year < 0)
+			return false;
+		c.p += 2; /* now lined up with the UTCTime form */
+	} else {
+		return false;
+	}
+	mon = digits(c.p + 2, 2);
+	mday = digits(c.p + 4, 2);
+	hour = digits(c.p + 6, 2);
+	min = digits(c.p + 8, 2);
+	sec = digits(c.p + 10, 2);
+	if (c.p[12] != 'Z' || mon < 1 || mon > 12 || mday < 1 || hour < 0 ||
+	    hour > 23 || min < 0 || min > 59 || sec < 0 || sec > 59)
+		return false;
+	days = mdays[mon - 1];
+	if (mon == 2 && (year % 400 == 0 || (year % 100 != 0 && year % 4 == 0)))
+		days++;
+	if (mday > days)
+		return false;
+	*out = cs_time_from_utc(year, (unsigned)mon, (unsigned)mday,
+	    (unsigned)hour, (unsigned)min, (unsigned)sec);
+	return true;
 }
 
 /* Reads one DER TLV header: tag 0x30, definite length in minimal form.
@@ -316,7 +373,9 @@ integer_bits(struct cs_der c)
 }
 
 /* Named curves other than the NIST three: OpenSSL's short name and
- * degree (rare, so the slower lookup is fine). */
+ * degree (rare, so the slower lookup is fine). A curve OpenSSL does not
+ * know is not an error: what it leaves in the error queue is dropped, or
+ * the message of a later failure would name it instead of its own cause. */
 static void
 other_curve(struct cs_der params, int *bits, char curve[32])
 {
@@ -332,16 +391,15 @@ other_curve(struct cs_der params, int *bits, char curve[32])
 	obj = d2i_ASN1_OBJECT(NULL, &q, (long)(params.len - p.len));
 	nid = obj != NULL ? OBJ_obj2nid(obj) : NID_undef;
 	ASN1_OBJECT_free(obj);
-	if (nid == NID_undef)
-		return;
-	snprintf(curve, 32, "%s", OBJ_nid2sn(nid));
-	{
+	if (nid != NID_undef) {
 		EC_GROUP *g = EC_GROUP_new_by_curve_name(nid);
 
+		snprintf(curve, 32, "%s", OBJ_nid2sn(nid));
 		if (g != NULL)
 			*bits = EC_GROUP_get_degree(g);
 		EC_GROUP_free(g);
 	}
+	ERR_clear_error();
 }
 
 int

@@ -6,9 +6,11 @@
  * provider decoders, which costs ~140 us of the ~220 us a certificate
  * takes to parse here (names and extensions take ~1 us each). Every node
  * parses every certificate it applies from the log, so cert/x509.c splits
- * the certificate with this reader, hands only the names, times and
- * extensions to OpenSSL's (fast) template decoders, and describes the key
- * from its raw SubjectPublicKeyInfo bytes.
+ * the certificate with this reader and describes the key from its raw
+ * SubjectPublicKeyInfo bytes. The names (cert/dn.c), times
+ * (cs_der_time()) and extensions (cert/ext.c) are read with it too when
+ * they are encoded plainly, which saves OpenSSL's template decoders'
+ * dozens of small allocations; the rest still goes to those decoders.
  *
  * Strict DER only: definite lengths in minimal form, single-byte tags, no
  * trailing data where the structure ends. Views point into the caller's
@@ -40,16 +42,31 @@ int cs_der_expect(struct cs_der *in, uint8_t tag, struct cs_der *contents,
 /* True when *in is not empty and starts with tag. */
 bool cs_der_peek(const struct cs_der *in, uint8_t tag);
 
+#define CS_DER_BOOLEAN      0x01
 #define CS_DER_INTEGER      0x02
 #define CS_DER_BIT_STRING   0x03
 #define CS_DER_OCTET_STRING 0x04
 #define CS_DER_NULL         0x05
 #define CS_DER_OID          0x06
+#define CS_DER_UTC_TIME     0x17
+#define CS_DER_GEN_TIME     0x18 /* GeneralizedTime */
 #define CS_DER_SEQUENCE     0x30
 #define CS_DER_CTX0         0xa0 /* [0] constructed */
 #define CS_DER_CTX1         0x81 /* [1] IMPLICIT primitive (issuerUniqueID) */
 #define CS_DER_CTX2         0x82 /* [2] IMPLICIT primitive (subjectUniqueID) */
 #define CS_DER_CTX3         0xa3 /* [3] constructed (extensions) */
+
+/* True when c, an INTEGER's contents, is not empty and minimal (no
+ * leading 0x00 or 0xff octet that could go): what OpenSSL insists on. */
+bool cs_der_minimal_integer(struct cs_der c);
+
+/* A Time TLV (RFC 5280 4.1.2.5) in the one form DER allows each type:
+ * UTCTime YYMMDDHHMMSSZ (YY below 50 is 20YY, else 19YY) or
+ * GeneralizedTime YYYYMMDDHHMMSSZ, naming a date and time that exist.
+ * Returns true with *out in Unix seconds; false for anything else, also
+ * for forms OpenSSL reads (no seconds, fractions, offsets from UTC),
+ * which x509.c leaves to it. */
+bool cs_der_time(struct cs_der tlv, int64_t *out);
 
 /* Checks that in is exactly one definite-length DER SEQUENCE of at most
  * max bytes: CS_EINVAL names "empty", "truncated" or "N bytes of trailing

@@ -120,6 +120,7 @@ void cs_cert_info_free_all(struct cs_cert_info **v, size_t n);
 char *cs_x509_der_to_pem(const uint8_t *der, size_t len);
 
 /* Helpers shared with csr.c and later issue.c (cross-file, cert/ only). */
+void cs_strv_push(struct cs_strv *v, char *s); /* takes s */
 void cs_strv_free(struct cs_strv *v);
 void cs_names_free(struct cs_names *n);
 size_t cs_names_count(const struct cs_names *n);
@@ -144,6 +145,20 @@ int cs_x509__name_text(const struct X509_name_st *name, char **out,
  * is simple (cert/dn.c): returns 1 with *out new, or 0 when OpenSSL must
  * print it (nothing allocated). Pure. */
 int cs_dn_fast(const uint8_t *der, size_t len, char **out);
+
+/* The extension fields of ci (ca, path_len, has_key_usage, key_usage,
+ * sans, eku, ski, aki, crl_dp, ocsp, ca_issuers) straight from the DER
+ * Extensions (the whole TLV; len 0 when the certificate has none) when
+ * they are encoded plainly (cert/ext.c): returns 1 with those fields set
+ * (ci's lists must be empty), or 0 when OpenSSL must decode them (ci
+ * untouched). Never refuses: what x509.c would refuse gets 0. Pure. */
+int cs_ext_fast(const uint8_t *der, size_t len, struct cs_cert_info *ci);
+
+/* cs_x509_parse_der() with the fast paths off: names, times and
+ * extensions all decoded by OpenSSL, as before cert/dn.c and cert/ext.c.
+ * For the tests and the fuzzer, which compare the two. */
+int cs_x509__parse_der_openssl(const uint8_t *der, size_t len,
+    struct cs_cert_info **out, char *errmsg);
 
 /* Appends the DNS, IP, URI and e-mail entries of gens to out; other kinds
  * are ignored. CS_ETOOBIG when gens has more than CS_X509_MAX_SANS

@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "cert/der.h"
 #include "cert/pem.h"
 #include "cert/x509.h"
 #include "lib/buf.h"
@@ -25,6 +26,7 @@
 #include "lib/mem.h"
 #include "lib/text.h"
 #include "tests/lib/ca.h"
+#include "tests/lib/certcmp.h"
 #include "tests/lib/runner.h"
 
 #define BUNDLE "/etc/ssl/certs/ca-certificates.crt"
@@ -1564,6 +1566,720 @@ START_TEST(test_names_free_and_count)
 }
 END_TEST
 
+/* ---- (d) the strict DER reader against OpenSSL's path ---- */
+
+/* cs_x509_parse_der() reads names, times and extensions with the strict
+ * DER reader when they are plain, and leaves the rest to OpenSSL;
+ * cs_x509__parse_der_openssl() leaves everything to OpenSSL. Both must
+ * give the same result, refusal message or record, on every input. The
+ * tables below also say which inputs the reader must take itself, so
+ * that a reader that declined everything would not pass. */
+
+/* Asserts that both paths agree on der; returns whether they accepted. */
+static int
+paths_agree(const uint8_t *der, size_t len, const char *who)
+{
+	char why[CS_CERTCMP_WHY_SIZE];
+	int accepted = 0;
+
+	ck_assert_msg(cs_certcmp_paths(der, len, &accepted, why) == 0,
+	    "%s: the paths disagree: %s", who, why);
+	return accepted;
+}
+
+/* Whether cert/ext.c reads der's extensions itself. */
+static int
+ext_fast(const uint8_t *der, size_t len)
+{
+	struct cs_der_cert dc;
+	struct cs_cert_info t;
+	int took;
+
+	ck_assert_int_eq(cs_der_cert_split(der, len, &dc, NULL), 0);
+	memset(&t, 0, sizeof t);
+	took = cs_ext_fast(dc.extensions.p, dc.extensions.len, &t);
+	cs_names_free(&t.sans);
+	cs_strv_free(&t.eku);
+	cs_strv_free(&t.crl_dp);
+	cs_strv_free(&t.ocsp);
+	cs_strv_free(&t.ca_issuers);
+	return took;
+}
+
+/* Both paths accept der, and the reader takes its times and extensions. */
+static void
+assert_fast_and_agree(const uint8_t *der, size_t len, const char *who)
+{
+	struct cs_der_cert dc;
+	int64_t t;
+
+	ck_assert_msg(paths_agree(der, len, who), "%s: refused", who);
+	ck_assert_msg(ext_fast(der, len), "%s: extensions left to OpenSSL",
+	    who);
+	ck_assert_int_eq(cs_der_cert_split(der, len, &dc, NULL), 0);
+	ck_assert_msg(cs_der_time(dc.not_before, &t) &&
+			  cs_der_time(dc.not_after, &t),
+	    "%s: times left to OpenSSL", who);
+}
+
+START_TEST(test_parse_der_paths_agree_bundle)
+{
+	char who[64];
+	size_t fast = 0;
+
+	ck_assert_int_eq(bundle_rc, 0);
+	for (size_t i = 0; i < bundle_n; i++) {
+		snprintf(who, sizeof who, "bundle certificate %zu", i + 1);
+		ck_assert_msg(paths_agree(bundle[i]->der, bundle[i]->der_len,
+				  who),
+		    "%s refused", who);
+		fast += (size_t)ext_fast(bundle[i]->der, bundle[i]->der_len);
+	}
+	/* Roots have the odd name constraint or authorityCertIssuer, but
+	 * most are plain. */
+	ck_assert_msg(fast * 2 > bundle_n, "only %zu of %zu read directly",
+	    fast, bundle_n);
+}
+END_TEST
+
+static const char *const eku_all[] = {"serverAuth", "clientAuth", "codeSigning",
+    "emailProtection", "ipsecEndSystem", "ipsecTunnel", "ipsecUser",
+    "timeStamping", "OCSPSigning", "ipsecIKE", "anyExtendedKeyUsage", "msSGC",
+    "nsSGC", "1.3.6.1.4.1.99999.7", NULL};
+static const char *const more_ip[] = {"::", "::1",
+    "2001:db8:0:1::", "1:2:3:4:5:6:7:8", "2001:db8::8:800:200c:417a", "0.0.0.0",
+    "255.255.255.255", "127.0.0.1", NULL};
+
+/* The test PKI's leaves with every option of struct cs_test_leaf. */
+static const struct {
+	const char *who;
+	struct cs_test_leaf leaf;
+	enum cs_test_key key;
+	const char *const *eku; /* the record's, when given */
+} fast_leaves[] = {
+    {"every option",
+	{
+	    .cn = "www.example.org",
+	    .subject_extra = "O=Hospital,OU=Cardiology",
+	    .dns = full_dns,
+	    .ip = full_ip,
+	    .uri = full_uri,
+	    .email = full_email,
+	    .not_before = 1700000000,
+	    .not_after = 1800000000,
+	    .serial = 0x1234567890abcdefULL,
+	    .ocsp_url = "http://ocsp.example.org/",
+	    .ca_issuers_url = "http://pki.example.org/inter.crt",
+	    .crl_url = "http://pki.example.org/inter.crl",
+	    .eku = "serverAuth,clientAuth,1.3.6.1.4.1.99999.7",
+	    .key_usage = "digitalSignature,keyEncipherment",
+	},
+	CS_TEST_P384, NULL},
+    {"defaults", {0}, CS_TEST_P256, NULL},
+    {"every key usage",
+	{.key_usage = "digitalSignature,nonRepudiation,keyEncipherment,"
+		      "dataEncipherment,keyAgreement,keyCertSign,cRLSign,"
+		      "encipherOnly,decipherOnly"},
+	CS_TEST_P256, NULL},
+    {"every key purpose",
+	{.eku = "serverAuth,clientAuth,codeSigning,"
+		"emailProtection,ipsecEndSystem,"
+		"ipsecTunnel,ipsecUser,timeStamping,"
+		"OCSPSigning,ipsecIKE,anyExtendedKeyUsage,"
+		"msSGC,nsSGC,1.3.6.1.4.1.99999.7"},
+	CS_TEST_P256, eku_all},
+    {"IPv4 and IPv6 forms", {.ip = more_ip, .dns = full_dns}, CS_TEST_P256,
+	NULL},
+    {"sub-CA", {.ca = 1, .cn = "Sub CA", .key_usage = "keyCertSign"},
+	CS_TEST_P256, NULL},
+    {"OCSP only", {.ocsp_url = "http://o/"}, CS_TEST_P256, NULL},
+    {"caIssuers only", {.ca_issuers_url = "http://c/ca.crt"}, CS_TEST_P256,
+	NULL},
+    {"far dates",
+	{.not_before = -86400LL * 365 * 15, .not_after = 4102444800LL + 12345},
+	CS_TEST_P256, NULL},
+    {"UTCTime edges", {.not_before = 0, .not_after = 2524607999LL},
+	CS_TEST_P256, NULL},
+    {"RSA", {.dns = full_dns}, CS_TEST_RSA2048, NULL},
+    {"Ed25519", {.dns = full_dns}, CS_TEST_ED25519, NULL},
+};
+
+START_TEST(test_parse_der_paths_agree_leaves)
+{
+	EVP_PKEY *key = cs_test_key_new(fast_leaves[_i].key);
+	struct cs_test_leaf leaf = fast_leaves[_i].leaf;
+	size_t len;
+	uint8_t *der;
+
+	leaf.key = key;
+	der = cs_test_issue(inter, &leaf, &len, NULL);
+	assert_fast_and_agree(der, len, fast_leaves[_i].who);
+	if (fast_leaves[_i].eku != NULL) {
+		struct cs_cert_info *ci = parse_ok(der, len);
+
+		assert_strv(&ci->eku, fast_leaves[_i].eku, "eku");
+		cs_cert_info_free(ci);
+	}
+	free(der);
+	EVP_PKEY_free(key);
+}
+END_TEST
+
+/* The CAs, every key type as leaf and CA key, and the subject names of
+ * name_table. */
+START_TEST(test_parse_der_paths_agree_cas_keys_names)
+{
+	size_t len;
+	uint8_t *der;
+
+	assert_fast_and_agree(root->der, root->der_len, "root");
+	assert_fast_and_agree(inter->der, inter->der_len, "intermediate");
+	for (size_t i = 0; i < sizeof key_table / sizeof key_table[0]; i++) {
+		EVP_PKEY *key = cs_test_key_new(key_table[i].key);
+		struct cs_test_ca *ca =
+		    cs_test_ca_new("Key CA", key_table[i].key, NULL);
+		struct cs_test_leaf leaf = {.key = key, .dns = full_dns};
+
+		der = cs_test_issue(ca, &leaf, &len, NULL);
+		assert_fast_and_agree(der, len, "key type leaf");
+		assert_fast_and_agree(ca->der, ca->der_len, "key type CA");
+		free(der);
+		cs_test_ca_free(ca);
+		EVP_PKEY_free(key);
+	}
+	for (size_t i = 0; i < sizeof name_table / sizeof name_table[0]; i++) {
+		struct cs_test_leaf leaf = {
+		    .subject_extra = name_table[i].extra};
+
+		der = cs_test_issue(root, &leaf, &len, NULL);
+		assert_fast_and_agree(der, len, name_table[i].extra);
+		free(der);
+	}
+}
+END_TEST
+
+/* The crafted certificates of the tests above. */
+static const struct {
+	void (*mutate)(X509 *);
+	int ext_fast; /* 1: cert/ext.c reads the extensions */
+	int ok;       /* 1: the certificate parses */
+} crafted[] = {
+    {negative_serial, 1, 1},
+    {long_serial, 1, 1},
+    {too_long_serial, 1, 0},
+    {zero_serial, 1, 1},
+    {san_with_nul, 0, 0},
+    {san_with_control, 0, 0},
+    {san_ip_bad_length, 0, 0},
+    {sans_at_cap, 1, 1},
+    {sans_over_cap, 0, 0},
+    {duplicate_san, 0, 0},
+    {ca_pathlen_7, 1, 1},
+    {ca_pathlen_negative, 0, 0},
+    {pathlen_on_non_ca, 1, 1},
+    {long_ski, 0, 0},
+};
+
+START_TEST(test_parse_der_paths_agree_crafted)
+{
+	size_t len;
+	uint8_t *der = craft(crafted[_i].mutate, &len);
+	char who[32];
+
+	snprintf(who, sizeof who, "crafted %d", _i);
+	ck_assert_int_eq(paths_agree(der, len, who), crafted[_i].ok);
+	ck_assert_int_eq(ext_fast(der, len), crafted[_i].ext_fast);
+	free(der);
+}
+END_TEST
+
+/* One extension with the given value (DER contents of its OCTET STRING,
+ * in hex), replacing the leaf's extensions of that type; every other
+ * extension certstore reads is present too. */
+static const struct {
+	const char *oid; /* dotted */
+	int crit;
+	const char *hex;
+	int fast; /* 1: cert/ext.c reads the extensions */
+	int ok;   /* 1: the certificate parses */
+} raw_ext[] = {
+    /* cA absent */
+    {"2.5.29.19", 1, "3000", 1, 1},
+    /* cA */
+    {"2.5.29.19", 1, "30030101ff", 1, 1},
+    /* cA, pathlen 0 */
+    {"2.5.29.19", 1, "30060101ff020100", 1, 1},
+    /* pathlen 127 */
+    {"2.5.29.19", 1, "30060101ff02017f", 1, 1},
+    /* pathlen 128 */
+    {"2.5.29.19", 1, "30070101ff02020080", 1, 1},
+    /* pathlen INT_MAX */
+    {"2.5.29.19", 1, "30090101ff02047fffffff", 1, 1},
+    /* pathlen 2^32-1, clamped */
+    {"2.5.29.19", 1, "300a0101ff020500ffffffff", 1, 1},
+    /* pathlen 2^64-1, clamped */
+    {"2.5.29.19", 1, "300e0101ff020900ffffffffffffffff", 1, 1},
+    /* pathlen 2^160, clamped */
+    {"2.5.29.19", 1, "301a0101ff0215010000000000000000000000000000000000000000",
+	1, 1},
+    /* pathlen on a non-CA: ignored */
+    {"2.5.29.19", 0, "3003020103", 1, 1},
+    /* negative pathlen */
+    {"2.5.29.19", 1, "30060101ff0201ff", 0, 0},
+    /* negative pathlen on a non-CA */
+    {"2.5.29.19", 1, "30030201ff", 0, 0},
+    /* non-minimal pathlen */
+    {"2.5.29.19", 1, "30070101ff02020005", 0, 0},
+    /* empty pathlen */
+    {"2.5.29.19", 1, "30050101ff0200", 0, 0},
+    /* explicit cA FALSE (BER) */
+    {"2.5.29.19", 1, "3003010100", 0, 1},
+    /* cA TRUE as 0x01 (BER) */
+    {"2.5.29.19", 1, "3003010101", 0, 1},
+    /* BOOLEAN of two octets */
+    {"2.5.29.19", 1, "30040102ffff", 0, 0},
+    /* data after the value */
+    {"2.5.29.19", 1, "300000", 0, 1},
+    /* non-minimal length */
+    {"2.5.29.19", 1, "3081030101ff", 0, 1},
+    /* extra field */
+    {"2.5.29.19", 1, "30050101ff3000", 0, 0},
+    /* fields swapped */
+    {"2.5.29.19", 1, "30060201030101ff", 0, 0},
+    /* empty value */
+    {"2.5.29.19", 1, "", 0, 0},
+    /* NULL */
+    {"2.5.29.19", 1, "0500", 0, 0},
+    /* digitalSignature */
+    {"2.5.29.15", 1, "03020780", 1, 1},
+    /* digitalSignature, keyEncipherment */
+    {"2.5.29.15", 1, "030205a0", 1, 1},
+    /* decipherOnly */
+    {"2.5.29.15", 1, "0303070080", 1, 1},
+    /* all nine */
+    {"2.5.29.15", 1, "030300ff80", 1, 1},
+    /* no bits */
+    {"2.5.29.15", 1, "030100", 1, 1},
+    /* trailing zero octets */
+    {"2.5.29.15", 1, "030400860000", 1, 1},
+    /* unused bits without octets */
+    {"2.5.29.15", 1, "030101", 0, 1},
+    /* unused bits set (BER) */
+    {"2.5.29.15", 1, "030207ff", 0, 1},
+    /* 8 unused bits */
+    {"2.5.29.15", 1, "03020880", 0, 0},
+    /* empty BIT STRING */
+    {"2.5.29.15", 1, "0300", 0, 0},
+    /* constructed BIT STRING (BER) */
+    {"2.5.29.15", 1, "230403020780", 0, 1},
+    /* every purpose in cert/ext.c's table */
+    {"2.5.29.37", 0,
+	"306a06082b0601050507030106082b0601050507030206082b0601050507030306082b"
+	"0601050507030406082b0601050507030506082b0601050507030606082b0601050507"
+	"030706082b0601050507030806082b0601050507030906082b06010505070311060455"
+	"1d2500",
+	1, 1},
+    /* purposes OpenSSL names and one it does not */
+    {"2.5.29.37", 0,
+	"302c060a2b0601040182370a030306096086480186f842040106082b06010505070315"
+	"06092b06010401868d1f07",
+	1, 1},
+    /* a 65-bit arc, 0.0, rsaEncryption */
+    {"2.5.29.37", 0,
+	"301c060c88378280808080808080800006010006092a864886f70d010101", 1, 1},
+    /* empty list */
+    {"2.5.29.37", 0, "3000", 0, 1},
+    /* OID with a 0x80 pad */
+    {"2.5.29.37", 0, "300506032b8001", 0, 0},
+    /* OID cut short */
+    {"2.5.29.37", 0, "300406022b86", 0, 0},
+    /* empty OID */
+    {"2.5.29.37", 0, "30020600", 0, 0},
+    /* an INTEGER in the list */
+    {"2.5.29.37", 0, "300d06082b06010505070301020101", 0, 0},
+    /* one of each kind */
+    {"2.5.29.17", 0,
+	"303d8209612e6578616d706c6587040a000001871020010db800000000000000000000"
+	"0001860b68747470733a2f2f782f79810b6140622e6578616d706c65",
+	1, 1},
+    /* IPv6 forms (::, mapped, zero runs), 0.0.0.0, 255.255.255.255 */
+    {"2.5.29.17", 0,
+	"3054871000000000000000000000000000000000871000000000000000000000ffffc0"
+	"0002018710fe800000000000000001000000000002871020010db80000000100000000"
+	"000000008704000000008704ffffffff",
+	1, 1},
+    /* empty DNS name */
+    {"2.5.29.17", 0, "30028200", 1, 1},
+    /* space and tilde */
+    {"2.5.29.17", 0, "30048202207e", 1, 1},
+    /* otherName */
+    {"2.5.29.17", 0, "301a820161a015060a2b060104018237140203a0070c0575706e4078",
+	0, 1},
+    /* directoryName */
+    {"2.5.29.17", 0, "3013820161a40e300c310a300806035504030c0178", 0, 1},
+    /* registeredID */
+    {"2.5.29.17", 0, "300488022a03", 0, 1},
+    /* IP of 5 bytes */
+    {"2.5.29.17", 0, "300787050000000000", 0, 0},
+    /* IP with a mask */
+    {"2.5.29.17", 0, "300a87080000000000000000", 0, 0},
+    /* NUL in a DNS name */
+    {"2.5.29.17", 0, "30058203610062", 0, 0},
+    /* UTF-8 in an e-mail */
+    {"2.5.29.17", 0, "30068104c3a94078", 0, 0},
+    /* constructed DNS name (BER) */
+    {"2.5.29.17", 0, "300da20b1609612e6578616d706c65", 0, 1},
+    /* empty list */
+    {"2.5.29.17", 0, "3000", 0, 1},
+    /* data after the value */
+    {"2.5.29.17", 0, "30038201610000", 0, 1},
+    /* 20 bytes */
+    {"2.5.29.14", 0, "0414000102030405060708090a0b0c0d0e0f10111213", 1, 1},
+    /* empty */
+    {"2.5.29.14", 0, "0400", 1, 1},
+    /* 64 bytes */
+    {"2.5.29.14", 0,
+	"0440000000000000000000000000000000000000000000000000000000000000000000"
+	"00000000000000000000000000000000000000000000000000000000000000",
+	1, 1},
+    /* 65 bytes */
+    {"2.5.29.14", 0,
+	"0441000000000000000000000000000000000000000000000000000000000000000000"
+	"0000000000000000000000000000000000000000000000000000000000000000",
+	0, 0},
+    /* constructed (BER) */
+    {"2.5.29.14", 0, "240404026162", 0, 1},
+    /* keyIdentifier */
+    {"2.5.29.35", 0, "30168014000102030405060708090a0b0c0d0e0f10111213", 1, 1},
+    /* keyIdentifier and serial */
+    {"2.5.29.35", 0, "301a8014000102030405060708090a0b0c0d0e0f1011121382020102",
+	1, 1},
+    /* serial only (negative) */
+    {"2.5.29.35", 0, "30048202ff02", 1, 1},
+    /* keyIdentifier, issuer and serial */
+    {"2.5.29.35", 0,
+	"302b8014000102030405060708090a0b0c0d0e0f10111213a110a40e300c310a300806"
+	"035504030c0178820101",
+	0, 1},
+    /* non-minimal serial */
+    {"2.5.29.35", 0, "300482020001", 0, 0},
+    /* 65-byte keyIdentifier */
+    {"2.5.29.35", 0,
+	"3043804100000000000000000000000000000000000000000000000000000000000000"
+	"00000000000000000000000000000000000000000000000000000000000000000000",
+	0, 0},
+    /* empty */
+    {"2.5.29.35", 0, "3000", 0, 1},
+    /* fields swapped */
+    {"2.5.29.35", 0, "3006820101800101", 0, 0},
+    /* one URI */
+    {"2.5.29.31", 0, "30163014a012a010860e687474703a2f2f612f632e63726c", 1, 1},
+    /* two points, a DNS name skipped */
+    {"2.5.29.31", 0,
+	"303b3023a021a01f860e687474703a2f2f612f632e63726c820161860a6c6461703a2f"
+	"2f622f633014a012a010860e687474703a2f2f632f642e63726c",
+	1, 1},
+    /* an IP of 5 bytes (not a SAN: skipped) */
+    {"2.5.29.31", 0, "300d300ba009a00787050000000000", 1, 1},
+    /* reasons */
+    {"2.5.29.31", 0, "30153013a00da00b8609687474703a2f2f612f81020640", 0, 1},
+    /* cRLIssuer */
+    {"2.5.29.31", 0,
+	"301e301ca00da00b8609687474703a2f2f612fa20b8609687474703a2f2f622f", 0,
+	1},
+    /* nameRelativeToCRLIssuer */
+    {"2.5.29.31", 0, "3010300ea00ca10a300806035504030c0178", 0, 1},
+    /* empty point */
+    {"2.5.29.31", 0, "30023000", 0, 1},
+    /* directoryName */
+    {"2.5.29.31", 0, "300a3008a006a004a4023000", 0, 1},
+    /* control character in a URI */
+    {"2.5.29.31", 0, "30123010a00ea00c860a687474703a2f2f612f1b", 0, 0},
+    /* non-ASCII DNS name (not a URI: skipped) */
+    {"2.5.29.31", 0, "30093007a005a003820180", 0, 1},
+    /* OCSP, caIssuers, OCSP */
+    {"1.3.6.1.5.5.7.1.1", 0,
+	"3052301806082b06010505073001860c687474703a2f2f6f6373702f301b06082b0601"
+	"0505073002860f687474703a2f2f63612f632e637274301906082b0601050507300186"
+	"0d687474703a2f2f6f637370322f",
+	1, 1},
+    /* caRepository; OCSP as a DNS name */
+    {"1.3.6.1.5.5.7.1.1", 0,
+	"3034301806082b06010505073005860c687474703a2f2f7265706f2f301806082b0601"
+	"0505073001820c6f6373702e6578616d706c65",
+	1, 1},
+    /* directoryName */
+    {"1.3.6.1.5.5.7.1.1", 0, "3010300e06082b06010505073002a4023000", 0, 1},
+    /* bad method OID */
+    {"1.3.6.1.5.5.7.1.1", 0, "3011300f06022b808609687474703a2f2f782f", 0, 0},
+    /* two locations */
+    {"1.3.6.1.5.5.7.1.1", 0,
+	"3022302006082b060105050730018609687474703a2f2f782f8609687474703a2f2f79"
+	"2f",
+	0, 0},
+    /* DEL in an OCSP URI */
+    {"1.3.6.1.5.5.7.1.1", 0,
+	"3018301606082b06010505073001860a687474703a2f2f782f7f", 0, 0},
+    /* name constraints */
+    {"2.5.29.30", 1, "300ea00c300a82082e6578616d706c65", 0, 1},
+    /* name constraints that do not decode */
+    {"2.5.29.30", 1, "0500", 0, 0},
+    /* issuingDistributionPoint */
+    {"2.5.29.28", 1, "3000", 0, 1},
+    /* proxyCertInfo that does not decode */
+    {"1.3.6.1.5.5.7.1.14", 1, "0500", 0, 0},
+    /* certificatePolicies that do not decode: never read */
+    {"2.5.29.32", 1, "ff", 1, 1},
+    /* unknown critical extension */
+    {"1.2.3.4", 1, "", 1, 1},
+
+};
+
+static void
+put_ext(X509 *x, const char *oid, int crit, const uint8_t *v, size_t n,
+    bool replace)
+{
+	ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
+	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+	X509_EXTENSION *ext;
+	int loc;
+
+	ck_assert_ptr_nonnull(o);
+	ck_assert_ptr_nonnull(os);
+	while (replace && (loc = X509_get_ext_by_OBJ(x, o, -1)) >= 0)
+		X509_EXTENSION_free(X509_delete_ext(x, loc));
+	ck_assert_int_eq(ASN1_OCTET_STRING_set(os, v, (int)n), 1);
+	ext = X509_EXTENSION_create_by_OBJ(NULL, o, crit, os);
+	ck_assert_ptr_nonnull(ext);
+	ck_assert_int_eq(X509_add_ext(x, ext, -1), 1);
+	X509_EXTENSION_free(ext);
+	ASN1_OCTET_STRING_free(os);
+	ASN1_OBJECT_free(o);
+}
+
+/* A leaf with every extension certstore reads, changed by mutate(x, arg)
+ * and signed again. */
+static uint8_t *
+craft_full(void (*mutate)(X509 *, const void *), const void *arg, size_t *len)
+{
+	struct cs_test_leaf leaf = {
+	    .dns = full_dns,
+	    .ip = full_ip,
+	    .uri = full_uri,
+	    .email = full_email,
+	    .ocsp_url = "http://ocsp.example.org/",
+	    .ca_issuers_url = "http://pki.example.org/inter.crt",
+	    .crl_url = "http://pki.example.org/inter.crl",
+	    .eku = "serverAuth",
+	    .key_usage = "digitalSignature",
+	};
+	X509 *x = NULL;
+	uint8_t *der;
+
+	free(cs_test_issue(inter, &leaf, len, &x));
+	mutate(x, arg);
+	ck_assert_int_gt(X509_sign(x, inter->key, EVP_sha256()), 0);
+	der = x509_der(x, len);
+	X509_free(x);
+	return der;
+}
+
+static void
+raw_ext_mutate(X509 *x, const void *arg)
+{
+	int i = *(const int *)arg;
+	const char *hex = raw_ext[i].hex;
+	uint8_t v[512];
+	size_t n = 0;
+
+	ck_assert_int_eq(cs_hex_decode(hex, strlen(hex), v, sizeof v, &n), 0);
+	put_ext(x, raw_ext[i].oid, raw_ext[i].crit, v, n, true);
+}
+
+START_TEST(test_parse_der_paths_agree_raw_extensions)
+{
+	size_t len;
+	uint8_t *der = craft_full(raw_ext_mutate, &_i, &len);
+	char who[600];
+
+	snprintf(who, sizeof who, "%s %s", raw_ext[_i].oid, raw_ext[_i].hex);
+	ck_assert_msg(paths_agree(der, len, who) == raw_ext[_i].ok,
+	    "%s: accepted is not %d", who, raw_ext[_i].ok);
+	ck_assert_msg(ext_fast(der, len) == raw_ext[_i].fast,
+	    "%s: fast is not %d", who, raw_ext[_i].fast);
+	free(der);
+}
+END_TEST
+
+static void
+many_extensions(X509 *x, const void *arg)
+{
+	int n = *(const int *)arg;
+	char oid[32];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(oid, sizeof oid, "1.2.3.4.%d", i);
+		put_ext(x, oid, 0, (const uint8_t *)"\x05\x00", 2, false);
+	}
+}
+
+static void
+duplicate_unknown(X509 *x, const void *arg)
+{
+	(void)arg;
+	put_ext(x, "1.2.3.4", 0, (const uint8_t *)"\x05\x00", 2, false);
+	put_ext(x, "1.2.3.4", 0, (const uint8_t *)"\x05\x00", 2, false);
+}
+
+/* Outer forms: the critical flag in BER, the list's size, duplicates
+ * of an extension nobody reads. */
+START_TEST(test_parse_der_paths_agree_extension_list)
+{
+	static const uint8_t ku_crit[] = {0x06, 0x03, 0x55, 0x1d, 0x0f, 0x01,
+	    0x01, 0xff};
+	const int few = 40, lots = 70;
+	size_t len;
+	uint8_t *der, *p;
+
+	/* keyUsage is critical: TRUE as 0x01 and an explicit FALSE are
+	 * BER that OpenSSL takes */
+	der = craft_full(many_extensions, &few, &len);
+	assert_fast_and_agree(der, len, "40 more extensions");
+	for (p = der; p + sizeof ku_crit <= der + len; p++)
+		if (memcmp(p, ku_crit, sizeof ku_crit) == 0)
+			break;
+	ck_assert_ptr_ne(p + sizeof ku_crit, der + len + 1);
+	p[sizeof ku_crit - 1] = 0x01;
+	ck_assert_int_eq(paths_agree(der, len, "critical 0x01"), 1);
+	ck_assert_int_eq(ext_fast(der, len), 0);
+	p[sizeof ku_crit - 1] = 0x00;
+	ck_assert_int_eq(paths_agree(der, len, "critical 0x00"), 1);
+	ck_assert_int_eq(ext_fast(der, len), 0);
+	free(der);
+	der = craft_full(many_extensions, &lots, &len);
+	ck_assert_int_eq(paths_agree(der, len, "70 more extensions"), 1);
+	ck_assert_int_eq(ext_fast(der, len), 0);
+	free(der);
+	der = craft_full(duplicate_unknown, NULL, &len);
+	ck_assert_int_eq(paths_agree(der, len, "duplicate 1.2.3.4"), 0);
+	ck_assert_int_eq(ext_fast(der, len), 0);
+	free(der);
+}
+END_TEST
+
+static void
+bad_basic_constraints(X509 *x, const void *arg)
+{
+	(void)arg;
+	/* cA as a PrintableString */
+	put_ext(x, "2.5.29.19", 1,
+	    (const uint8_t *)"\x30\x06\x13\x00\xff\x02\x01\x03", 8, true);
+}
+
+/* A curve OID OpenSSL refuses makes the key "unknown", not the
+ * certificate bad; the error it queues must not become the message of a
+ * later failure (found by fuzz_x509: the paths named different causes). */
+START_TEST(test_parse_der_stale_openssl_error)
+{
+	static const uint8_t p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+	    0x03, 0x01, 0x07};
+	char errmsg[CS_ERRMSG_SIZE] = "";
+	struct cs_cert_info *ci = NULL;
+	size_t len;
+	uint8_t *der = craft_full(bad_basic_constraints, NULL, &len), *p;
+
+	for (p = der; p + sizeof p256 <= der + len; p++)
+		if (memcmp(p, p256, sizeof p256) == 0)
+			break;
+	ck_assert_ptr_ne(p + sizeof p256, der + len + 1);
+	p[sizeof p256 - 1] = 0xf8; /* the last subidentifier unfinished */
+	ck_assert_int_eq(paths_agree(der, len, "bad curve OID"), 0);
+	ck_assert_int_eq(cs_x509_parse_der(der, len, &ci, errmsg), CS_EINVAL);
+	ck_assert_msg(strstr(errmsg, "basicConstraints: wrong tag") != NULL,
+	    "%s", errmsg);
+	free(der);
+}
+END_TEST
+
+/* cs_der_time() against d2i_ASN1_TIME() and ASN1_TIME_to_tm(): what it
+ * takes, OpenSSL reads to the same second. */
+static const struct {
+	uint8_t tag;
+	const char *text;
+	int fast;
+} time_table[] = {
+    {0x17, "700101000000Z", 1},
+    {0x17, "491231235959Z", 1},
+    {0x17, "500101000000Z", 1},
+    {0x17, "000229000000Z", 1},
+    {0x17, "991231235959Z", 1},
+    {0x18, "20240229120000Z", 1},
+    {0x18, "19000228000000Z", 1},
+    {0x18, "20000229000000Z", 1},
+    {0x18, "00000101000000Z", 1},
+    {0x18, "16001231235959Z", 1},
+    {0x18, "99991231235959Z", 1},
+    {0x18, "20491231235959Z", 1},
+    {0x18, "19000229000000Z", 0},
+    {0x18, "21000229000000Z", 0},
+    {0x18, "20230229000000Z", 0},
+    {0x17, "010229000000Z", 0},
+    {0x17, "240431000000Z", 0},
+    {0x17, "240631000000Z", 0},
+    {0x17, "240931000000Z", 0},
+    {0x17, "241131000000Z", 0},
+    {0x17, "240132000000Z", 0},
+    {0x17, "991231235960Z", 0},
+    {0x17, "991231236000Z", 0},
+    {0x17, "991231240000Z", 0},
+    {0x17, "991301000000Z", 0},
+    {0x17, "990001000000Z", 0},
+    {0x17, "990100000000Z", 0},
+    {0x17, "9912312359Z", 0},
+    {0x17, "991231235959+0100", 0},
+    {0x17, "991231235959-0000", 0},
+    {0x18, "20991231235959.5Z", 0},
+    {0x18, "209912312359Z", 0},
+    {0x17, "99123123595aZ", 0},
+    {0x17, "240101000000z", 0},
+    {0x17, "240101000000", 0},
+    {0x17, "-40101000000Z", 0},
+    {0x17, " 40101000000Z", 0},
+    {0x17, "+40101000000Z", 0},
+    {0x17, "20240101000000Z", 0},
+    {0x18, "240101000000Z", 0},
+    {0x04, "240101000000Z", 0},
+    {0x37, "240101000000Z", 0},
+};
+
+START_TEST(test_der_time_matches_openssl)
+{
+	uint8_t tlv[64];
+	size_t n = strlen(time_table[_i].text);
+	struct cs_der d = {tlv, n + 2};
+	const unsigned char *p = tlv;
+	ASN1_TIME *t;
+	struct tm tm;
+	int64_t fast = 0, slow;
+
+	tlv[0] = time_table[_i].tag;
+	tlv[1] = (uint8_t)n;
+	memcpy(tlv + 2, time_table[_i].text, n);
+	ck_assert_int_eq(cs_der_time(d, &fast), time_table[_i].fast);
+	if (!time_table[_i].fast)
+		return;
+	t = d2i_ASN1_TIME(NULL, &p, (long)(n + 2));
+	ck_assert_ptr_nonnull(t);
+	memset(&tm, 0, sizeof tm);
+	ck_assert_int_eq(ASN1_TIME_to_tm(t, &tm), 1);
+	slow = cs_time_from_utc((int64_t)tm.tm_year + 1900,
+	    (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday, (unsigned)tm.tm_hour,
+	    (unsigned)tm.tm_min, (unsigned)tm.tm_sec);
+	ck_assert_int_eq(fast, slow);
+	ASN1_TIME_free(t);
+}
+END_TEST
+
 static Suite *
 x509_suite(void)
 {
@@ -1595,6 +2311,7 @@ x509_suite(void)
 	tcase_add_test(tc, test_parse_bundle_pem_corrupt_base64);
 	tcase_add_test(tc, test_parse_bundle_over_max_certs);
 	tcase_add_test(tc, test_parse_bundle_no_certificate_block);
+	tcase_add_test(tc, test_parse_der_paths_agree_bundle);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse_der");
@@ -1621,6 +2338,23 @@ x509_suite(void)
 	tcase_add_test(tc, test_parse_der_garbage);
 	tcase_add_test(tc, test_parse_der_trailing_garbage);
 	tcase_add_test(tc, test_parse_der_oversized);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("paths_agree");
+	tcase_set_timeout(tc, 60);
+	tcase_add_unchecked_fixture(tc, warm_keys, NULL);
+	tcase_add_checked_fixture(tc, pki_setup, pki_teardown);
+	tcase_add_loop_test(tc, test_parse_der_paths_agree_leaves, 0,
+	    (int)(sizeof fast_leaves / sizeof fast_leaves[0]));
+	tcase_add_test(tc, test_parse_der_paths_agree_cas_keys_names);
+	tcase_add_loop_test(tc, test_parse_der_paths_agree_crafted, 0,
+	    (int)(sizeof crafted / sizeof crafted[0]));
+	tcase_add_loop_test(tc, test_parse_der_paths_agree_raw_extensions, 0,
+	    (int)(sizeof raw_ext / sizeof raw_ext[0]));
+	tcase_add_test(tc, test_parse_der_paths_agree_extension_list);
+	tcase_add_test(tc, test_parse_der_stale_openssl_error);
+	tcase_add_loop_test(tc, test_der_time_matches_openssl, 0,
+	    (int)(sizeof time_table / sizeof time_table[0]));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("der_to_pem");
