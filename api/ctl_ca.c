@@ -326,8 +326,14 @@ create_new(struct cs_ctl *ctl, struct create *cr)
 				      strlen(cr->pkcs11) > 4096))
 		return cs_ctl_usage(ctl,
 		    "--pkcs11 \"%.60s\": a PKCS#11 URI, "
-		    "pkcs11:token=T;object=O;type=private?pin-value=P",
+		    "pkcs11:token=T;object=O;type=private"
+		    "?pin-source=file:/etc/certstore/hsm.pin",
 		    cr->pkcs11);
+	if (cr->pkcs11 != NULL && strstr(cr->pkcs11, "pin-value=") != NULL)
+		return cs_ctl_usage(ctl,
+		    "--pkcs11: a PIN in the URI would be replicated to every "
+		    "node and kept in every backup; write it to a file (mode "
+		    "0600) on each node and use pin-source=file:/path");
 	if (cr->pkcs11 != NULL && curve != NULL)
 		return cs_ctl_usage(ctl,
 		    "--curve is for a new key (--key-file); the HSM key is "
@@ -594,8 +600,9 @@ static const struct cs_ctl_opt create_opts[] = {
 	"the key at that same path"},
     {"pkcs11", 0, "URI", false,
 	"use an existing HSM key, pkcs11:token=T;object=O;type=private"
-	"?pin-value=P; it is the key_ref: every node must reach the same token "
-	"with its pkcs11-module"},
+	"?pin-source=file:/etc/certstore/hsm.pin; it is the key_ref: every "
+	"node must reach the same token with its pkcs11-module and find the "
+	"PIN file at that path"},
     {"pkcs11-module", 0, "PATH", false,
 	"the PKCS#11 module certctl loads (default " CS_PKCS11_MODULE_DEFAULT
 	")"},

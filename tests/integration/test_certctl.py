@@ -780,9 +780,15 @@ def softhsm_token(d):
                   "--key-type", "EC:prime256v1", "--label", "root-key",
                   "--id", "01"]):
         subprocess.run(args, env=env, check=True, capture_output=True)
+    # the PIN in a file of its own (mode 0600), never in the key_ref that
+    # is replicated; a second file with a wrong PIN
+    for name, p in (("hsm.pin", pin), ("wrong.pin", "0000")):
+        path = os.path.join(d, name)
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write(p + "\n")
     return ({"SOFTHSM2_CONF": conf},
-            "pkcs11:token=cs-ctl;object=root-key;type=private?pin-value="
-            + pin)
+            "pkcs11:token=cs-ctl;object=root-key;type=private?pin-source=file:"
+            + os.path.join(d, "hsm.pin"))
 
 
 def openssl_verify(ca, cert, untrusted=None):
@@ -1130,6 +1136,10 @@ def ca_forged(c, d):
 
 def ca_hsm(c, d, uri, env):
     # certctl signs the root with the token too: it needs SOFTHSM2_CONF
+    # a PIN inside the reference is refused before anything is made
+    fails(ctl(c, "issuer", "create", "hsm-p", "--subject", "CN=p",
+              "--pkcs11", uri.split("?")[0] + "?pin-value=4711", env=env),
+          2, "pin-source")
     r = ok(ctl(c, "issuer", "create", "hsm-t", "--subject",
                "CN=certctl HSM root,O=Hospital", "--pkcs11", uri, env=env))
     check("key           ok" in r.out and "4711" not in r.out, r)
@@ -1154,9 +1164,16 @@ def ca_hsm(c, d, uri, env):
     for i in (1, 2, 3):
         a = ok(ctl(c, "--node", str(i), "ocsp", pem, "--json")).json()
         check(a["status"] == "good", a)
+    # a PIN file others can read is refused, naming the file
+    loose = uri.split("=file:")[1].replace("hsm.pin", "loose.pin")
+    shutil.copy(uri.split("=file:")[1], loose)
+    os.chmod(loose, 0o644)
+    fails(ctl(c, "issuer", "create", "hsm-y", "--subject", "CN=y",
+              "--pkcs11", uri.replace("hsm.pin", "loose.pin"), env=env), 2,
+          "loose.pin: mode 644")
     # a wrong PIN is the user's mistake, found before any request
     fails(ctl(c, "issuer", "create", "hsm-x", "--subject", "CN=x",
-              "--pkcs11", uri.replace("4711", "0000"), env=env), 2,
+              "--pkcs11", uri.replace("hsm.pin", "wrong.pin"), env=env), 2,
           "--pkcs11")
     print("  a root whose key is in SoftHSM2 (PIN never shown), key ok on "
           "3 nodes; issued under it, openssl verify, OCSP good on 3 nodes")
