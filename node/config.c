@@ -58,6 +58,7 @@ static const struct key keys[] = {
 	false},
     {"snapshot-trailing", V_UINT, F(snapshot_trailing), 1u << 30, "8192",
 	false},
+    {"snapshot-compression", V_BOOL, F(snapshot_compression), 0, "yes", false},
     {"install-snapshot-timeout-ms", V_UINT, F(install_snapshot_timeout_ms),
 	3600000, "120000", false},
     {"segment-size", V_U64, F(segment_size), 1ull << 30, "8388608", false},

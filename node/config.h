@@ -63,6 +63,7 @@ struct cs_config {
 	unsigned heartbeat_timeout_ms;
 	unsigned snapshot_threshold;
 	unsigned snapshot_trailing;
+	bool snapshot_compression;
 	unsigned install_snapshot_timeout_ms;
 	uint64_t segment_size;
 	bool raft_trace;

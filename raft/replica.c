@@ -348,6 +348,8 @@ cs_replica_new(uv_loop_t *loop, const struct cs_replica_config *cfg,
 	raft_uv_set_connect_retry_delay(&r->io,
 	    cfg->connect_retry_ms != 0 ? cfg->connect_retry_ms : 500);
 	raft_uv_set_tracer(&r->io, &r->tracer);
+	/* an older snapshot written either way is read either way */
+	raft_uv_set_snapshot_compression(&r->io, cfg->snapshot_compression);
 	cs_fsm_init(r->fsm);
 	rv = raft_init(r->raft, &r->io, &r->fsm->fsm, cfg->id, cfg->address);
 	if (rv != 0) {

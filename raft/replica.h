@@ -72,6 +72,9 @@ struct cs_replica_config {
 	unsigned connect_retry_ms;            /* default 500 */
 	size_t segment_size;                  /* default 8 MiB */
 	bool trace; /* raft's tracer -> cs_log DEBUG */
+	/* LZ4 snapshot files (libraft's default; the node's default is on);
+	 * off saves the CPU of compressing every snapshot, for larger files */
+	bool snapshot_compression;
 };
 
 enum cs_replica_state {

@@ -25,6 +25,8 @@
 #
 # Prints key=value lines: issue_certstore_per_s issue_cfssl_per_s
 # issue_ratio issue_certstore_p99_ms issue_cfssl_p99_ms
+# issue_certstore_nodes_cpu_us issue_cfssl_cpu_us (server CPU per
+# certificate: all three nodes together, or cfssl) issue_*_loadgen_cpu_us
 # ocsp_certstore_per_s ocsp_cfssl_per_s ocsp_ratio ocsp_certstore_p99_ms
 # ocsp_cfssl_p99_ms crl100k_entries crl100k_build_s crl100k_bytes
 # healthz_during_crl_p99_ms healthz_during_crl_max_ms. Compare ratios of
@@ -88,7 +90,8 @@ cf_ocsp_port=$(echo "$ports" | cut -d' ' -f2)
 "$CFSSL" serve -ca "$cf/ca.pem" -ca-key "$cf/ca.key" \
     -config "$cf/config.json" -address 127.0.0.1 -port "$cf_sign_port" \
     -loglevel 5 >"$cf/serve.log" 2>&1 &
-bg_pids="$bg_pids $!"
+cf_pid=$!
+bg_pids="$bg_pids $cf_pid"
 cf_url=http://127.0.0.1:$cf_sign_port
 
 # ---- certificate requests, one JSON body per request and server ---------------
@@ -122,16 +125,22 @@ done
 # ---- 1. issuance ------------------------------------------------------------------
 
 say "issuance: certstore, c=$conc, $seconds s"
+# shellcheck disable=SC2046
+cpu0=$(cpu_s $(node_pids))
 # shellcheck disable=SC2086
 run_loadgen issue_certstore --url "$cs_urls" --mode post --path /v1/issue \
     --bodies "$tmp/body-cs" --content-type application/json --expect 201 \
     $cs_tls_args --concurrency "$conc" --duration "$seconds" \
     --warmup "$warmup" || exit 1
+# shellcheck disable=SC2046
+cpu1=$(cpu_s $(node_pids))
 say "issuance: cfssl, c=$conc, $seconds s"
+cf_cpu0=$(cpu_s "$cf_pid")
 run_loadgen issue_cfssl --url "$cf_url" --mode post \
     --path /api/v1/cfssl/sign --bodies "$tmp/body-cf" \
     --content-type application/json --expect 200 --concurrency "$conc" \
     --duration "$seconds" --warmup "$warmup" || exit 1
+cf_cpu1=$(cpu_s "$cf_pid")
 a=$(kv "$tmp/issue_certstore.out" per_s)
 b=$(kv "$tmp/issue_cfssl.out" per_s)
 out issue_certstore_per_s "$a"
@@ -139,6 +148,21 @@ out issue_cfssl_per_s "$b"
 out issue_ratio "$(ratio "$a" "$b")"
 out issue_certstore_p99_ms "$(kv "$tmp/issue_certstore.out" p99_ms)"
 out issue_cfssl_p99_ms "$(kv "$tmp/issue_cfssl.out" p99_ms)"
+# CPU per certificate: the servers' over the whole run (warmup included)
+# and the load generator's over the measured part
+per_op_us() { # CPU_SECONDS OUTFILE
+	awk -v c="$1" -v r="$(kv "$2" per_s)" -v s="$((seconds + warmup))" \
+	    'BEGIN { if (r > 0) printf "%.0f", c * 1e6 / (r * s); else print "na" }'
+}
+out issue_certstore_nodes_cpu_us "$(per_op_us "$(awk -v a="$cpu0" \
+    -v b="$cpu1" 'BEGIN { print b - a }')" "$tmp/issue_certstore.out")"
+out issue_cfssl_cpu_us "$(per_op_us "$(awk -v a="$cf_cpu0" -v b="$cf_cpu1" \
+    'BEGIN { print b - a }')" "$tmp/issue_cfssl.out")"
+for n in certstore cfssl; do
+	out "issue_${n}_loadgen_cpu_us" "$(awk -v c="$(kv \
+	    "$tmp/issue_$n.out" client_cpu_s)" -v r="$(kv "$tmp/issue_$n.out" \
+	    requests)" 'BEGIN { if (r > 0) printf "%.0f", c * 1e6 / r; else print "na" }')"
+done
 out issue_certstore_errors "$(kv "$tmp/issue_certstore.out" errors)"
 
 # ---- 2. OCSP ------------------------------------------------------------------------

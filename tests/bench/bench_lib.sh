@@ -112,6 +112,20 @@ ratio() {
 		print "na" }'
 }
 
+# cpu_s PID...: the CPU seconds (user + system) these processes have used
+# so far (a process that is gone counts 0)
+cpu_s() {
+	for p in "$@"; do
+		cat "/proc/$p/stat" 2>/dev/null || true
+	done | awk -v hz="$(getconf CLK_TCK)" '{
+	    sub(/^.*\) /, ""); t += $12 + $13 } END { printf "%.3f", t / hz }'
+}
+
+# node_pids: the PIDs of the certstore nodes (from cluster.env)
+node_pids() {
+	sed -n 's/^\(export \)\{0,1\}NODE[0-9]*_PID=//p' "$env_file" | tr -d "\"'"
+}
+
 # run_loadgen NAME ARGS...: runs loadgen in the background (so that a
 # signal reaches the trap at once), output in $tmp/NAME.out
 run_loadgen() {
