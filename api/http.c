@@ -567,21 +567,64 @@ char *
 cs_http__format_head(int status, const struct cs_http_header *h, size_t n,
     int with_length, size_t body_len, int close, int keep10, size_t *len)
 {
+	/* the Date text changes once a second: kept per thread */
+	static _Thread_local int64_t date_sec = -1;
+	static _Thread_local char date[32];
+	int64_t now = (int64_t)time(NULL);
+	char num[3 * sizeof(size_t) + 1];
 	struct cs_buf b;
-	char date[32];
 	int rc;
 
+	if (now != date_sec) {
+		cs_http_date_format(now, date);
+		date_sec = now;
+	}
+	/* appends, not printf: this runs once per response */
 	cs_buf_init(&b, CS_HTTP__MAX_HEAD);
-	cs_http_date_format((int64_t)time(NULL), date);
-	rc = cs_buf_printf(&b, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status,
-	    cs_http_status_text(status), date);
+	rc = cs_buf_reserve(&b, 256);
+	if (rc == 0 && (status < 100 || status > 999))
+		rc = CS_EINVAL;
+	if (rc == 0) {
+		char line[] = "HTTP/1.1 000 ";
+
+		line[9] = (char)('0' + status / 100);
+		line[10] = (char)('0' + status / 10 % 10);
+		line[11] = (char)('0' + status % 10);
+		rc = cs_buf_append_str(&b, line);
+	}
+	if (rc == 0)
+		rc = cs_buf_append_str(&b, cs_http_status_text(status));
+	if (rc == 0)
+		rc = cs_buf_append_str(&b, "\r\nDate: ");
+	if (rc == 0)
+		rc = cs_buf_append_str(&b, date);
+	if (rc == 0)
+		rc = cs_buf_append_str(&b, "\r\n");
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		if (reserved(h[i].name))
 			continue;
-		rc = cs_buf_printf(&b, "%s: %s\r\n", h[i].name, h[i].value);
+		rc = cs_buf_append_str(&b, h[i].name);
+		if (rc == 0)
+			rc = cs_buf_append(&b, ": ", 2);
+		if (rc == 0)
+			rc = cs_buf_append_str(&b, h[i].value);
+		if (rc == 0)
+			rc = cs_buf_append(&b, "\r\n", 2);
 	}
-	if (rc == 0 && with_length)
-		rc = cs_buf_printf(&b, "Content-Length: %zu\r\n", body_len);
+	if (rc == 0 && with_length) {
+		char *p = num + sizeof num;
+		size_t v = body_len;
+
+		do
+			*--p = (char)('0' + v % 10);
+		while ((v /= 10) != 0);
+		rc = cs_buf_append_str(&b, "Content-Length: ");
+		if (rc == 0)
+			rc = cs_buf_append(&b, p,
+			    (size_t)(num + sizeof num - p));
+		if (rc == 0)
+			rc = cs_buf_append(&b, "\r\n", 2);
+	}
 	if (rc == 0 && close)
 		rc = cs_buf_append_str(&b, "Connection: close\r\n");
 	else if (rc == 0 && keep10)

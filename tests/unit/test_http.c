@@ -3,6 +3,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/http.h"
 #include "api/http_int.h"
@@ -99,6 +100,33 @@ START_TEST(test_format_head_adds_fields)
 	ck_assert_ptr_null(strstr(head, "Content-Length"));
 	ck_assert_ptr_nonnull(strstr(head, "\r\nConnection: close\r\n"));
 	free(head);
+
+	/* lengths written by hand: zero and a large one */
+	head = cs_http__format_head(200, NULL, 0, 1, 0, 0, 0, &len);
+	ck_assert_ptr_nonnull(strstr(head, "\r\nContent-Length: 0\r\n"));
+	ck_assert_ptr_null(strstr(head, "Connection:"));
+	free(head);
+	head =
+	    cs_http__format_head(503, NULL, 0, 1, 1234567890123u, 0, 0, &len);
+	ck_assert_int_eq(strncmp(head, "HTTP/1.1 503 ", 13), 0);
+	ck_assert_ptr_nonnull(
+	    strstr(head, "\r\nContent-Length: 1234567890123\r\n"));
+	free(head);
+	/* the Date is today's, in the IMF-fixdate form */
+	{
+		char want[32];
+
+		cs_http_date_format((int64_t)time(NULL), want);
+		head = cs_http__format_head(200, NULL, 0, 0, 0, 0, 0, &len);
+		ck_assert_ptr_nonnull(strstr(head, "\r\nDate: "));
+		ck_assert_int_eq(strncmp(strstr(head, "\r\nDate: ") + 8, want,
+				     17),
+		    0); /* the day: "Fri, 27 Nov 2026 " */
+		free(head);
+	}
+	/* a status that is not three digits is refused */
+	ck_assert_ptr_null(
+	    cs_http__format_head(1000, NULL, 0, 0, 0, 0, 0, &len));
 }
 END_TEST
 
