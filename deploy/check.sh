@@ -7,6 +7,11 @@
 #   4. clang build with ASan + UBSan, unit tests again
 #   5. `make distcheck` (the release tarball builds and passes its unit
 #      and C integration tests; the real-cluster tests ran in step 3)
+#   6. the TLS audit (testssl.sh and sslscan through the harness's
+#      tls-audit.sh against a node's public and mTLS listeners: no finding
+#      rated HIGH or CRITICAL), run in the background from step 4 on with
+#      the gcc build's certstored: it mostly waits on the network, and it
+#      takes about 7 minutes. CHECK_TLS_AUDIT=0 leaves it out.
 # Exits non-zero on the first failure. Build trees go under ./build-ci/.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,6 +41,19 @@ mkdir -p build-ci/gcc build-ci/san build-ci/dist
 	exit 1
 }
 
+audit_pid=""
+audit_log=$top/build-ci/tls-audit.log
+if [ "${CHECK_TLS_AUDIT:-1}" != 0 ]; then
+	step "TLS audit started in the background ($audit_log)"
+	# in a process group of its own, so that a failure below ends all of
+	# it (the audit's own trap stops its node)
+	setsid sh -c 'cd build-ci/gcc && exec make check-tls-audit' \
+	    >"$audit_log" 2>&1 &
+	audit_pid=$!
+	trap '[ -z "$audit_pid" ] || kill -TERM -- "-$audit_pid" 2>/dev/null ||
+	    true' EXIT
+fi
+
 step "clang ASan+UBSan build, unit tests"
 (cd build-ci/san && CC=clang ../../configure --enable-werror \
     --enable-sanitizers >/dev/null && make -j"$jobs" >/dev/null &&
@@ -52,5 +70,21 @@ step distcheck
 (cd build-ci/dist && ../../configure >/dev/null &&
     make -j"$jobs" distcheck CLUSTER_TESTS= API_TESTS= >/dev/null) ||
     exit 1
+
+if [ -n "$audit_pid" ]; then
+	step "TLS audit: waiting for it"
+	arc=0
+	wait "$audit_pid" || arc=$?
+	audit_pid=""
+	if grep -q "^test_tls_audit: .*skipped$" "$audit_log"; then
+		echo "---- the TLS audit was skipped: $(tail -1 "$audit_log")"
+	elif [ $arc -ne 0 ]; then
+		echo "---- the TLS audit failed (exit $arc):"
+		tail -60 "$audit_log"
+		exit 1
+	else
+		tail -3 "$audit_log"
+	fi
+fi
 
 step "all passed"

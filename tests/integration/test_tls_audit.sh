@@ -23,9 +23,9 @@
 #   and skips every HTTP check. So testssl gets --openssl pointing at a
 #   wrapper that adds the admin's -cert/-key to every `openssl s_client`;
 #   its raw-socket probes (protocols, ciphers, vulnerabilities) need none;
-# - both audits run at once: a full testssl run takes 5 to 6 minutes per
-#   listener on this 2-core machine, about 12 minutes for the pair run at
-#   once (TLS_AUDIT_SERIAL=1 runs them one after the other); TESTSSL=0
+# - both audits run at once (TLS_AUDIT_SERIAL=1: one after the other):
+#   most of a testssl run is waiting on timeouts, so the pair took 419 s
+#   on this 2-core machine, beside other load; TESTSSL=0
 #   (the harness's switch) leaves only s_client and sslscan: seconds.
 #
 # Env: CERTSTORED, TESTSSL, TLS_AUDIT (the harness script; default
