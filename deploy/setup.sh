@@ -10,7 +10,7 @@ libssl-dev libraft-dev libuv1-dev libmsgpack-dev check libjansson-dev
 libhttp-parser-dev libcurl4-openssl-dev
 clang libclang-rt-14-dev clang-format gcovr
 openssl curl ca-certificates python3 iproute2 procps util-linux jq
-etcd-server etcd-client golang-cfssl
+etcd-server etcd-client golang-cfssl wrk
 softhsm2 libengine-pkcs11-openssl opensc
 faketime testssl.sh sslscan nftables
 "

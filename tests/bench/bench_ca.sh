@@ -14,7 +14,9 @@
 # 2. OCSP: one certstore node's plain-HTTP /ocsp against `cfssl ocspserve`
 #    with responses pre-signed by `cfssl ocspsign`, for BENCH_OCSP_CERTS
 #    certificates of each CA (a tenth revoked), POST requests without a
-#    nonce (cacheable), BENCH_CONCURRENCY connections.
+#    nonce (cacheable), BENCH_CONCURRENCY connections, driven by wrk (one
+#    thread; loadgen's libcurl costs as much CPU per request as the
+#    servers and capped both near 20k/s) and then by loadgen.
 # 3. CRL: 100,000 certificates of local-ca imported in batches of 1000
 #    (the load generator makes them with local-ca's key) and revoked in one
 #    bulk revocation; the delta CRL that follows lists 100,000 entries.
@@ -27,8 +29,10 @@
 # issue_ratio issue_certstore_p99_ms issue_cfssl_p99_ms
 # issue_certstore_nodes_cpu_us issue_cfssl_cpu_us (server CPU per
 # certificate: all three nodes together, or cfssl) issue_*_loadgen_cpu_us
-# ocsp_certstore_per_s ocsp_cfssl_per_s ocsp_ratio ocsp_certstore_p99_ms
-# ocsp_cfssl_p99_ms crl100k_entries crl100k_build_s crl100k_bytes
+# ocsp_client (wrk, or loadgen without wrk) ocsp_certstore_per_s
+# ocsp_cfssl_per_s ocsp_ratio ocsp_certstore_p99_ms ocsp_cfssl_p99_ms
+# ocsp_errors ocsp_certstore_cpu_us ocsp_cfssl_cpu_us, the same from
+# loadgen as ocsp_loadgen_*, crl100k_entries crl100k_build_s crl100k_bytes
 # healthz_during_crl_p99_ms healthz_during_crl_max_ms. Compare ratios of
 # one run: the peers share the two cores with the load generator.
 #
@@ -38,7 +42,7 @@
 # Environment: BENCH_SECONDS (15), BENCH_WARMUP (1), BENCH_CONCURRENCY
 # (64), BENCH_CSRS (64), BENCH_OCSP_CERTS (100), BENCH_CRL (1: run part 3),
 # BENCH_CRL_CERTS (100000), BENCH_OUT, BENCH_TMPDIR, LOADGEN, CFSSL
-# (cfssl), CLUSTER_SH.
+# (cfssl), WRK (wrk), CLUSTER_SH.
 set -eu
 
 BENCH_NAME=bench_ca
@@ -201,7 +205,8 @@ while [ "$i" -le "$nocsp" ]; do
 done
 "$CFSSL" ocspserve -address 127.0.0.1 -port "$cf_ocsp_port" \
     -responses "$cf/responses" -loglevel 5 >"$cf/ocspserve.log" 2>&1 &
-bg_pids="$bg_pids $!"
+cf_ocsp_pid=$!
+bg_pids="$bg_pids $cf_ocsp_pid"
 cf_ocsp=http://127.0.0.1:$cf_ocsp_port
 i=0
 until curl -sf -o /dev/null -X POST -H "Content-Type: application/ocsp-request" \
@@ -220,21 +225,85 @@ openssl ocsp -reqin "$tmp/ocsp-cs/10.der" -url "$http1/ocsp" -CAfile "$ca_cert" 
 openssl ocsp -reqin "$tmp/ocsp-cf/10.der" -url "$cf_ocsp/" -CAfile "$cf/ca.pem" \
     -resp_text 2>&1 | grep -q 'Cert Status: revoked' ||
     { say "cfssl OCSP does not say revoked"; exit 1; }
-say "OCSP: certstore node 1 over http, c=$conc, $seconds s"
+# The client: wrk (one thread, --latency) when it is installed, with
+# tests/bench/ocsp_post.lua cycling through the requests: libcurl in
+# loadgen spends ~50 us of CPU per request, as much as the servers, and
+# capped both at ~20k/s on this machine. loadgen runs too, as a second
+# opinion (ocsp_loadgen_*).
+# wrk_run NAME URL LIST: wrk's figures as key=value lines in $tmp/NAME.out
+wrk_run() {
+	OCSP_LIST=$3 "$WRK" -t1 -c"$conc" -d"$warmup"s -s "$bench_dir/ocsp_post.lua" \
+	    "$2" >/dev/null 2>&1 || true
+	OCSP_LIST=$3 "$WRK" -t1 -c"$conc" -d"$seconds"s --latency \
+	    -s "$bench_dir/ocsp_post.lua" "$2" >"$tmp/$1.wrk" 2>&1 || {
+		say "$1: wrk failed: $(tail -3 "$tmp/$1.wrk")"
+		return 1
+	}
+	awk '
+	function ms(v) {
+		if (v ~ /us$/) return v / 1000
+		if (v ~ /ms$/) return v + 0
+		if (v ~ /s$/) return v * 1000
+		return v
+	}
+	/Requests\/sec:/ { printf "per_s=%s\n", $2 }
+	/^ +99%/ { printf "p99_ms=%.3f\n", ms($2) }
+	/Non-2xx or 3xx responses:/ { bad = $5 }
+	/Socket errors:/ { bad += 0 }
+	END { printf "errors=%d\n", bad + 0 }' "$tmp/$1.wrk" >"$tmp/$1.out"
+	if [ -n "${BENCH_OUT:-}" ]; then
+		mkdir -p "$BENCH_OUT"
+		cp "$tmp/$1.wrk" "$BENCH_OUT/"
+	fi
+}
+WRK=${WRK:-wrk}
+bench_dir=$(cd "$(dirname "$0")" && pwd)
+ls "$tmp"/ocsp-cs/*.der >"$tmp/ocsp-cs.list"
+ls "$tmp"/ocsp-cf/*.der >"$tmp/ocsp-cf.list"
+ocsp_client=loadgen
+if command -v "$WRK" >/dev/null; then
+	ocsp_client=wrk
+	say "OCSP (wrk): certstore node 1 over http, c=$conc, $seconds s"
+	cpu0=$(cpu_s "$(kv "$env_file" NODE1_PID)")
+	wrk_run ocsp_certstore_wrk "$http1/ocsp" "$tmp/ocsp-cs.list" || exit 1
+	cpu1=$(cpu_s "$(kv "$env_file" NODE1_PID)")
+	say "OCSP (wrk): cfssl ocspserve, c=$conc, $seconds s"
+	cf_cpu0=$(cpu_s "$cf_ocsp_pid")
+	wrk_run ocsp_cfssl_wrk "$cf_ocsp/" "$tmp/ocsp-cf.list" || exit 1
+	cf_cpu1=$(cpu_s "$cf_ocsp_pid")
+fi
+say "OCSP (loadgen): certstore node 1 over http, c=$conc, $seconds s"
 run_loadgen ocsp_certstore --url "$http1" --mode post --path /ocsp \
     --bodies "$tmp/ocsp-cs" --content-type application/ocsp-request \
     --concurrency "$conc" --duration "$seconds" --warmup "$warmup" || exit 1
-say "OCSP: cfssl ocspserve, c=$conc, $seconds s"
+say "OCSP (loadgen): cfssl ocspserve, c=$conc, $seconds s"
 run_loadgen ocsp_cfssl --url "$cf_ocsp" --mode post --path / \
     --bodies "$tmp/ocsp-cf" --content-type application/ocsp-request \
     --concurrency "$conc" --duration "$seconds" --warmup "$warmup" || exit 1
-a=$(kv "$tmp/ocsp_certstore.out" per_s)
-b=$(kv "$tmp/ocsp_cfssl.out" per_s)
-out ocsp_certstore_per_s "$a"
-out ocsp_cfssl_per_s "$b"
-out ocsp_ratio "$(ratio "$a" "$b")"
-out ocsp_certstore_p99_ms "$(kv "$tmp/ocsp_certstore.out" p99_ms)"
-out ocsp_cfssl_p99_ms "$(kv "$tmp/ocsp_cfssl.out" p99_ms)"
+out ocsp_client "$ocsp_client"
+for src in wrk loadgen; do
+	[ "$src" = loadgen ] || [ "$ocsp_client" = wrk ] || continue
+	sfx=""
+	[ "$src" = wrk ] && sfx=_wrk
+	pfx=ocsp
+	[ "$src" = loadgen ] && [ "$ocsp_client" = wrk ] && pfx=ocsp_loadgen
+	a=$(kv "$tmp/ocsp_certstore$sfx.out" per_s)
+	b=$(kv "$tmp/ocsp_cfssl$sfx.out" per_s)
+	out "${pfx}_certstore_per_s" "$a"
+	out "${pfx}_cfssl_per_s" "$b"
+	out "${pfx}_ratio" "$(ratio "$a" "$b")"
+	out "${pfx}_certstore_p99_ms" "$(kv "$tmp/ocsp_certstore$sfx.out" p99_ms)"
+	out "${pfx}_cfssl_p99_ms" "$(kv "$tmp/ocsp_cfssl$sfx.out" p99_ms)"
+	out "${pfx}_errors" "$(($(kv "$tmp/ocsp_certstore$sfx.out" errors) + \
+	    $(kv "$tmp/ocsp_cfssl$sfx.out" errors)))"
+done
+if [ "$ocsp_client" = wrk ]; then
+	# server CPU per response over the wrk runs (warmup included)
+	out ocsp_certstore_cpu_us "$(per_op_us "$(awk -v a="$cpu0" -v b="$cpu1" \
+	    'BEGIN { print b - a }')" "$tmp/ocsp_certstore_wrk.out")"
+	out ocsp_cfssl_cpu_us "$(per_op_us "$(awk -v a="$cf_cpu0" \
+	    -v b="$cf_cpu1" 'BEGIN { print b - a }')" "$tmp/ocsp_cfssl_wrk.out")"
+fi
 
 # ---- 3. a CRL with 100,000 entries -------------------------------------------------
 
