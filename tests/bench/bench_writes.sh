@@ -19,6 +19,8 @@
 #   cN_certstore_p99_ms cN_etcd_p99_ms cN_certstore_errors cN_etcd_errors
 #   cN_certstore_client_cpu_pct cN_etcd_client_cpu_pct (loadgen's own CPU,
 #   % of one core: it shares the two cores with the servers)
+#   cN_certstore_nodes_cpu_us cN_etcd_nodes_cpu_us (server CPU per write,
+#   the three nodes together)
 #   for N in the concurrencies, and certstore=ok|skipped, etcd_tls=yes|no.
 # Without deploy/cluster.sh, certstore's half prints certstore=skipped (its
 # figures "na") and etcd's still runs. Compare the ratios of one run, not
@@ -133,6 +135,7 @@ start_etcd() {
 		mkdir -p "$tmp/etcd"
 		"$ETCD" "$@" >"$tmp/etcd/e$i.log" 2>&1 &
 		bg_pids="$bg_pids $!"
+		etcd_pids="${etcd_pids:-} $!"
 		etcd_urls="$etcd_urls${etcd_urls:+,}$client_url"
 	done
 	# healthy: every member answers /health with a leader elected
@@ -182,11 +185,22 @@ start_etcd
 start_bench_certstore
 
 failed=0
+# per_write_us CPU0 CPU1 PER_S: the servers' CPU per write, all nodes
+# together, over warmup and measure (the load generator's own figure is
+# *_client_cpu_pct)
+per_write_us() {
+	awk -v a="$1" -v b="$2" -v r="$3" -v s="$seconds" -v w="$warmup" \
+	    'BEGIN { if (r + 0 > 0) printf "%.0f", (b - a) * 1e6 / (r * (s + w));
+	    else print "na" }'
+}
+
 results=$tmp/results
 : >"$results"
 for c in $concurrency; do
 	if [ "$certstore" = ok ]; then
 		say "c=$c certstore-import, $seconds s"
+		# shellcheck disable=SC2046
+		cpu0=$(cpu_s $(node_pids))
 		# shellcheck disable=SC2086
 		if run_loadgen "c${c}_certstore" --url "$cs_urls" \
 		    --mode certstore-import $cs_tls_args --concurrency "$c" \
@@ -195,14 +209,20 @@ for c in $concurrency; do
 			cs_p99=$(kv "$tmp/c${c}_certstore.out" p99_ms)
 			cs_err=$(kv "$tmp/c${c}_certstore.out" errors)
 			cs_cpu=$(kv "$tmp/c${c}_certstore.out" client_cpu_pct)
+			# shellcheck disable=SC2046
+			cs_srv=$(per_write_us "$cpu0" "$(cpu_s $(node_pids))" \
+			    "$cs_per_s")
 		else
 			cs_per_s=failed cs_p99=failed cs_err=failed cs_cpu=failed
+			cs_srv=failed
 			failed=1
 		fi
 	else
-		cs_per_s=na cs_p99=na cs_err=na cs_cpu=na
+		cs_per_s=na cs_p99=na cs_err=na cs_cpu=na cs_srv=na
 	fi
 	say "c=$c etcd-put, $seconds s"
+	# shellcheck disable=SC2086
+	cpu0=$(cpu_s $etcd_pids)
 	# shellcheck disable=SC2086
 	if run_loadgen "c${c}_etcd" --url "$etcd_urls" --mode etcd-put \
 	    $etcd_tls_args --concurrency "$c" --duration "$seconds" \
@@ -211,8 +231,12 @@ for c in $concurrency; do
 		etcd_p99=$(kv "$tmp/c${c}_etcd.out" p99_ms)
 		etcd_err=$(kv "$tmp/c${c}_etcd.out" errors)
 		etcd_cpu=$(kv "$tmp/c${c}_etcd.out" client_cpu_pct)
+		# shellcheck disable=SC2086
+		etcd_srv=$(per_write_us "$cpu0" "$(cpu_s $etcd_pids)" \
+		    "$etcd_per_s")
 	else
 		etcd_per_s=failed etcd_p99=failed etcd_err=failed etcd_cpu=failed
+		etcd_srv=failed
 		failed=1
 	fi
 	ratio=$(ratio "$cs_per_s" "$etcd_per_s")
@@ -226,6 +250,8 @@ for c in $concurrency; do
 		echo "c${c}_etcd_errors=$etcd_err"
 		echo "c${c}_certstore_client_cpu_pct=$cs_cpu"
 		echo "c${c}_etcd_client_cpu_pct=$etcd_cpu"
+		echo "c${c}_certstore_nodes_cpu_us=$cs_srv"
+		echo "c${c}_etcd_nodes_cpu_us=$etcd_srv"
 	} >>"$results"
 done
 
