@@ -7,11 +7,12 @@
 #   4. clang build with ASan + UBSan, unit tests again
 #   5. `make distcheck` (the release tarball builds and passes its unit
 #      and C integration tests; the real-cluster tests ran in step 3)
-#   6. the TLS audit (testssl.sh and sslscan through the harness's
-#      tls-audit.sh against a node's public and mTLS listeners: no finding
-#      rated HIGH or CRITICAL), run in the background from step 4 on with
-#      the gcc build's certstored: it mostly waits on the network, and it
-#      takes about 7 minutes. CHECK_TLS_AUDIT=0 leaves it out.
+#   6. the TLS audit (testssl.sh and sslscan, by
+#      tests/integration/tls_audit_one.sh, against a node's public and
+#      mTLS listeners: no finding rated HIGH or CRITICAL), run in the
+#      background from step 4 on with the gcc build's certstored: it
+#      mostly waits on the network, and it takes about 7 minutes.
+#      CHECK_TLS_AUDIT=0 leaves it out.
 # Exits non-zero on the first failure. Build trees go under ./build-ci/.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -1,15 +1,17 @@
 #!/bin/bash
 # test_tls_audit.sh - grades the TLS of a real certstored node, offline,
-# with the shared harness's tls-audit.sh (testssl.sh, sslscan, openssl
-# s_client): the public listener (no client certificate) and the mutual-TLS
+# with tls_audit_one.sh (testssl.sh, sslscan, openssl s_client; the shared
+# harness's tls/tls-audit.sh kept in the tree, TLS_AUDIT=path runs that one
+# instead): the public listener (no client certificate) and the mutual-TLS
 # API listener.
 #
 #   CERTSTORED=build/certstored bash tests/integration/test_tls_audit.sh
 #
 # Exit status: 0 when, for both listeners, testssl rates no finding HIGH or
-# CRITICAL (TLS_FAIL_ON) and the harness's own checks pass (chain and
+# CRITICAL (TLS_FAIL_ON) and the audit's own checks pass (chain and
 # hostname verify, TLS 1.1 refused, sslscan ran); 1 otherwise; 77 (skipped,
-# for automake) when testssl, sslscan or the harness is missing.
+# for automake) when testssl or sslscan is missing (deploy/setup.sh
+# installs both).
 #
 # How it goes:
 # - a 1-node cluster from deploy/cluster.sh, in a temporary directory;
@@ -26,16 +28,16 @@
 # - both audits run at once (TLS_AUDIT_SERIAL=1: one after the other):
 #   most of a testssl run is waiting on timeouts, so the pair took 419 s
 #   on this 2-core machine, beside other load; TESTSSL=0
-#   (the harness's switch) leaves only s_client and sslscan: seconds.
+#   leaves only s_client and sslscan: seconds.
 #
-# Env: CERTSTORED, TESTSSL, TLS_AUDIT (the harness script; default
-# ../shared/harness/tls/tls-audit.sh beside the source tree), TLS_FAIL_ON,
+# Env: CERTSTORED, TESTSSL, TLS_AUDIT (the audit script; default
+# tests/integration/tls_audit_one.sh), TLS_FAIL_ON,
 # TLS_AUDIT_CLUSTER_CERT, TLS_AUDIT_SERIAL, CS_KEEP=1 (keep the work
 # directory: testssl's JSON and logs under h-public/ and h-api/).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-AUDIT=${TLS_AUDIT:-$top/../shared/harness/tls/tls-audit.sh}
+AUDIT=${TLS_AUDIT:-$top/tests/integration/tls_audit_one.sh}
 CERTSTORED=${CERTSTORED:-$top/build/certstored}
 export CERTSTORED
 
@@ -46,8 +48,8 @@ for tool in testssl sslscan openssl curl; do
 	fi
 done
 if [ ! -f "$AUDIT" ]; then
-	echo "test_tls_audit: no harness at $AUDIT (set TLS_AUDIT): skipped"
-	exit 77
+	echo "test_tls_audit: no audit script at $AUDIT (TLS_AUDIT)"
+	exit 1
 fi
 [ -x "$CERTSTORED" ] || { echo "test_tls_audit: no $CERTSTORED"; exit 1; }
 
@@ -125,7 +127,7 @@ exec openssl "\$@"
 EOF
 chmod +x "$W/bin/openssl-mtls"
 
-# audit NAME PORT [TESTSSL_ARGS]: the harness against one listener
+# audit NAME PORT [TESTSSL_ARGS]: the audit script against one listener
 audit() {
 	local name=$1 port=$2 extra=${3:-}
 	mkdir -p "$W/h-$name"
