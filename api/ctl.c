@@ -515,3 +515,24 @@ cs_ctl_jjoin(const json_t *o, const char *key, const char *sep,
 	}
 	return out->len > 0 ? (const char *)out->data : "";
 }
+
+void
+cs_ctl_jnames(const json_t *cert, struct cs_buf *out)
+{
+	static const char *const kinds[] = {"dns", "ip", "uri", "email"};
+	const json_t *sans = json_object_get(cert, "sans");
+
+	cs_buf_reset(out);
+	for (size_t k = 0; k < 4; k++) {
+		const json_t *a = json_object_get(sans, kinds[k]);
+
+		for (size_t i = 0; json_is_array(a) && i < json_array_size(a);
+		     i++) {
+			const char *s = json_string_value(json_array_get(a, i));
+
+			if (s != NULL)
+				cs_buf_printf(out, "%s%s:%s",
+				    out->len > 0 ? ", " : "", kinds[k], s);
+		}
+	}
+}

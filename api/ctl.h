@@ -161,6 +161,9 @@ bool cs_ctl_jbool(const json_t *o, const char *key);
  * returns its text, "" when there are none. */
 const char *cs_ctl_jjoin(const json_t *o, const char *key, const char *sep,
     struct cs_buf *out);
+/* A certificate document's names ("sans": dns, ip, uri, email) as
+ * "dns:a, ip:b" into out (emptied). */
+void cs_ctl_jnames(const json_t *cert, struct cs_buf *out);
 
 /* 32 random hex digits (a request id). */
 void cs_ctl_random_id(char out[33]);

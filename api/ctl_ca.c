@@ -513,6 +513,7 @@ run_issuer_create(struct cs_ctl *ctl)
 	struct cs_ctl_pki_keyfile kf = {NULL, -1};
 	struct cs_ctl_http_resp raw;
 	struct cs_buf path;
+	char maybe[160];
 	EVP_PKEY *key = NULL;
 	json_t *body = NULL, *is = NULL;
 	char *key_ref = NULL;
@@ -559,18 +560,11 @@ run_issuer_create(struct cs_ctl *ctl)
 			    kf.path);
 	}
 out:
-	/* a new key is dropped when nothing can refer to it: it was never
-	 * sent, or the server refused it (4xx); after a 5xx or no answer
-	 * the write may yet commit */
-	if (kf.path != NULL && rc != CS_CTL_EXIT_OK &&
-	    !(sent && (raw.status < 400 || raw.status > 499)))
-		cs_ctl_pki_keyfile_remove(&kf);
-	else if (kf.path != NULL && rc != CS_CTL_EXIT_OK)
-		fprintf(stderr,
-		    "certctl: the key stays in %s: the cluster may yet take "
-		    "the issuer (certctl issuer show %s)\n",
-		    kf.path, cr.name);
-	cs_ctl_pki_keyfile_keep(&kf);
+	snprintf(maybe, sizeof maybe,
+	    "the cluster may yet take the issuer (certctl issuer show %s)",
+	    cr.name);
+	cs_ctl_pki_keyfile_end(&kf, rc == CS_CTL_EXIT_OK, sent, raw.status,
+	    maybe);
 	EVP_PKEY_free(key);
 	cs_keys_cleanup();
 	free(key_ref);

@@ -30,28 +30,6 @@ cert_path(char *out, size_t size, const char *fp, const char *suffix)
 
 /* ---- printing ---- */
 
-static void
-names_text(const json_t *cert, struct cs_buf *b)
-{
-	static const char *const kinds[] = {"dns", "ip", "uri", "email"};
-	const json_t *sans = json_object_get(cert, "sans");
-
-	cs_buf_reset(b);
-	for (size_t k = 0; k < 4; k++) {
-		const json_t *a = json_object_get(sans, kinds[k]);
-
-		for (size_t i = 0; json_is_array(a) && i < json_array_size(a);
-		     i++) {
-			const char *s = json_string_value(json_array_get(a, i));
-
-			if (s == NULL)
-				continue;
-			cs_buf_printf(b, "%s%s:%s", b->len > 0 ? ", " : "",
-			    kinds[k], s);
-		}
-	}
-}
-
 static const char *
 or_dash(const char *s)
 {
@@ -74,7 +52,7 @@ cs_ctl_certs_print(struct cs_ctl *ctl, const json_t *c)
 	    or_dash(cs_ctl_jstr(c, "issuer")));
 	cs_ctl_out_field(f, FIELD_WIDTH, "serial", "%s",
 	    or_dash(cs_ctl_jstr(c, "serial")));
-	names_text(c, &b);
+	cs_ctl_jnames(c, &b);
 	cs_ctl_out_field(f, FIELD_WIDTH, "names", "%s",
 	    or_dash((const char *)b.data));
 	cs_ctl_out_field(f, FIELD_WIDTH, "not before", "%s",

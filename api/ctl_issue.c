@@ -344,27 +344,6 @@ print_violations(const struct cs_ctl_http_resp *raw)
 }
 
 static void
-names_text(const json_t *cert, struct cs_buf *b)
-{
-	static const char *const kinds[] = {"dns", "ip", "uri", "email"};
-	const json_t *sans = json_object_get(cert, "sans");
-
-	cs_buf_reset(b);
-	for (size_t k = 0; k < 4; k++) {
-		const json_t *a = json_object_get(sans, kinds[k]);
-
-		for (size_t i = 0; json_is_array(a) && i < json_array_size(a);
-		     i++) {
-			const char *s = json_string_value(json_array_get(a, i));
-
-			if (s != NULL)
-				cs_buf_printf(b, "%s%s:%s",
-				    b->len > 0 ? ", " : "", kinds[k], s);
-		}
-	}
-}
-
-static void
 print_issued(struct cs_ctl *ctl, const json_t *doc, const struct enroll *e,
     const char *key_path)
 {
@@ -373,7 +352,7 @@ print_issued(struct cs_ctl *ctl, const json_t *doc, const struct enroll *e,
 	struct cs_buf b;
 
 	cs_buf_init(&b, BUF_MAX);
-	names_text(c, &b);
+	cs_ctl_jnames(c, &b);
 	cs_ctl_out_field(f, FIELD_WIDTH, "fingerprint", "%s",
 	    or_dash(cs_ctl_jstr(doc, "fingerprint")));
 	cs_ctl_out_field(f, FIELD_WIDTH, "serial", "%s",
@@ -468,18 +447,8 @@ enroll(struct cs_ctl *ctl, bool renew, const char *path, json_t *body)
 	else
 		print_issued(ctl, doc, &e, kf.path);
 out:
-	/* a new key is dropped when nothing can refer to it: it was never sent,
-	 * or the server refused it (4xx); after a 5xx or no answer the
-	 * write may yet commit */
-	if (kf.path != NULL && rc != CS_CTL_EXIT_OK &&
-	    !(sent && (raw.status < 400 || raw.status > 499)))
-		cs_ctl_pki_keyfile_remove(&kf);
-	else if (kf.path != NULL && rc != CS_CTL_EXIT_OK)
-		fprintf(stderr,
-		    "certctl: the key stays in %s: the certificate may yet "
-		    "be issued\n",
-		    kf.path);
-	cs_ctl_pki_keyfile_keep(&kf);
+	cs_ctl_pki_keyfile_end(&kf, rc == CS_CTL_EXIT_OK, sent, raw.status,
+	    "the certificate may yet be issued");
 	enroll_close(&e);
 	json_decref(doc);
 	cs_ctl_http_resp_close(&raw);

@@ -454,6 +454,21 @@ cs_ctl_pki_keyfile_remove(struct cs_ctl_pki_keyfile *k)
 	cs_ctl_pki_keyfile_keep(k);
 }
 
+void
+cs_ctl_pki_keyfile_end(struct cs_ctl_pki_keyfile *k, bool ok, bool sent,
+    int status, const char *maybe_text)
+{
+	if (k->path != NULL && !ok) {
+		if (!sent || (status >= 400 && status <= 499)) {
+			cs_ctl_pki_keyfile_remove(k);
+			return;
+		}
+		fprintf(stderr, "certctl: the key stays in %s: %s\n", k->path,
+		    maybe_text);
+	}
+	cs_ctl_pki_keyfile_keep(k);
+}
+
 /* ---- requests and certificates ---- */
 
 static const EVP_MD *

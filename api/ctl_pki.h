@@ -88,6 +88,12 @@ int cs_ctl_pki_keyfile_write(struct cs_ctl_pki_keyfile *k,
 void cs_ctl_pki_keyfile_keep(struct cs_ctl_pki_keyfile *k);
 /* Removes the file (closes k); a closed k is a no-op. */
 void cs_ctl_pki_keyfile_remove(struct cs_ctl_pki_keyfile *k);
+/* At the end of a command that made a key: ok keeps it; otherwise it is
+ * removed when nothing can refer to it (never sent, or refused with a
+ * 4xx: status), and kept with a warning naming the file and maybe_text
+ * when the write may yet commit (a 5xx, or no answer). Closes k. */
+void cs_ctl_pki_keyfile_end(struct cs_ctl_pki_keyfile *k, bool ok, bool sent,
+    int status, const char *maybe_text);
 
 /* A PKCS#10 request for key with the DER Name subject (NULL: empty) and
  * the names sans (NULL: none), signed with SHA-256 (P-256, RSA), SHA-384
