@@ -302,6 +302,19 @@ class Cluster:
             time.sleep(0.25)
         raise TimeoutError("the commit index kept moving: %s" % last)
 
+    def hashes_at_one_index(self, nodes, timeout=30):
+        """{node: (applied index, state hash)}, read until every node
+        answers at the same index (each answer is one atomic pair), so
+        that a write in flight, such as a scheduled CRL, cannot make equal
+        replicas look different; after timeout, what was read last."""
+        end = time.time() + timeout
+        while True:
+            h = {i: self.state_hash(i) for i in nodes}
+            if len(set(idx for idx, _ in h.values())) == 1 or \
+                    time.time() > end:
+                return h
+            time.sleep(0.1)
+
     def state_hash(self, i):
         st, _, body = self.get(i, "/v1/cluster/state-hash", timeout=30)
         if st != 200:

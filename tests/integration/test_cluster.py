@@ -31,13 +31,7 @@ def check(cond, what):
 def all_hashes_equal(c, nodes, timeout=30):
     """Every node's (applied index, state hash) once they are all at the
     same index: equal hashes there, or the replicas diverged."""
-    end = time.time() + timeout
-    while True:
-        hashes = {i: c.state_hash(i) for i in nodes}
-        if len(set(idx for idx, _ in hashes.values())) == 1 or \
-                time.time() > end:
-            break
-        time.sleep(0.2)
+    hashes = c.hashes_at_one_index(nodes, timeout)
     check(len(set(hashes.values())) == 1,
           "state hashes differ: %s" % hashes)
     return next(iter(hashes.values()))
