@@ -252,6 +252,10 @@ json_t *cs_api__cert_json(const struct cs_cert *c, int64_t now, bool pem);
 json_t *cs_api__body_json(struct cs_api_req *r);
 /* Parses a lower-case or upper-case 64-hex fingerprint. */
 int cs_api__parse_fp(const char *s, uint8_t fp[32]);
+/* The route's first parameter as a certificate fingerprint, or a key id:
+ * true, or false after answering 400 bad-fingerprint / bad-key-id. */
+bool cs_api__param_fp(struct cs_api_req *r, uint8_t fp[32]);
+bool cs_api__param_key_id(struct cs_api_req *r, uint8_t id[32]);
 
 /* ---- routes_admin.c: shared by the document routes ---- */
 

@@ -678,12 +678,8 @@ cs_api__post_renew(struct cs_api_req *r)
 	json_t *o, *v;
 	int rc;
 
-	if (cs_api__parse_fp(r->params[0], fp) < 0) {
-		cs_api__problem(r, 400, "bad-fingerprint",
-		    "a certificate is named by its SHA-256 fingerprint: 64 "
-		    "hexadecimal digits");
+	if (!cs_api__param_fp(r, fp))
 		return;
-	}
 	o = cs_api__body_json(r);
 	if (o == NULL)
 		return;

@@ -273,3 +273,25 @@ cs_api__parse_fp(const char *s, uint8_t fp[32])
 		return CS_EINVAL;
 	return cs_hex_decode(s, 64, fp, 32, &n);
 }
+
+bool
+cs_api__param_fp(struct cs_api_req *r, uint8_t fp[32])
+{
+	if (cs_api__parse_fp(r->params[0], fp) == 0)
+		return true;
+	cs_api__problem(r, 400, "bad-fingerprint",
+	    "a certificate is named by its SHA-256 fingerprint: 64 "
+	    "hexadecimal digits");
+	return false;
+}
+
+bool
+cs_api__param_key_id(struct cs_api_req *r, uint8_t id[32])
+{
+	if (cs_api__parse_fp(r->params[0], id) == 0)
+		return true;
+	cs_api__problem(r, 400, "bad-key-id",
+	    "a key is named by the SHA-256 of its SubjectPublicKeyInfo: 64 "
+	    "hexadecimal digits");
+	return false;
+}

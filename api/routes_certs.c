@@ -242,12 +242,8 @@ cs_api__get_cert(struct cs_api_req *r)
 	const struct cs_cert *c;
 	const char *pem = NULL;
 
-	if (cs_api__parse_fp(r->params[0], fp) < 0) {
-		cs_api__problem(r, 400, "bad-fingerprint",
-		    "a certificate is named by its SHA-256 fingerprint: 64 "
-		    "hexadecimal digits");
+	if (!cs_api__param_fp(r, fp))
 		return;
-	}
 	c = cs_store_get_fp(cs_api__store(r->api), fp);
 	if (c == NULL) {
 		cs_api__problem(r, 404, "not-found",
@@ -294,12 +290,8 @@ cs_api__post_revoke(struct cs_api_req *r)
 	int64_t invalidity = 0;
 	json_t *o, *v;
 
-	if (cs_api__parse_fp(r->params[0], fp) < 0) {
-		cs_api__problem(r, 400, "bad-fingerprint",
-		    "a certificate is named by its SHA-256 fingerprint: 64 "
-		    "hexadecimal digits");
+	if (!cs_api__param_fp(r, fp))
 		return;
-	}
 	o = cs_api__body_json(r);
 	if (o == NULL)
 		return;
@@ -363,12 +355,8 @@ cs_api__patch_cert(struct cs_api_req *r)
 	json_t *o, *owner, *tags;
 
 	cs_api__cmd_init(r, cmd, CS_CMD_SET_META);
-	if (cs_api__parse_fp(r->params[0], cmd->u.meta.fp) < 0) {
-		cs_api__problem(r, 400, "bad-fingerprint",
-		    "a certificate is named by its SHA-256 fingerprint: 64 "
-		    "hexadecimal digits");
+	if (!cs_api__param_fp(r, cmd->u.meta.fp))
 		return;
-	}
 	o = cs_api__body_json(r);
 	if (o == NULL)
 		return;
@@ -519,11 +507,8 @@ cs_api__post_compromise(struct cs_api_req *r)
 	json_t *o;
 
 	cs_api__cmd_init(r, &cmd, CS_CMD_REVOKE_KEY);
-	if (cs_api__parse_fp(r->params[0], cmd.u.revoke_key.key_id) < 0) {
-		cs_api__problem(r, 400, "bad-key-id",
-		    "key_id: 64 hexadecimal digits");
+	if (!cs_api__param_key_id(r, cmd.u.revoke_key.key_id))
 		return;
-	}
 	o = cs_api__body_json(r);
 	if (o == NULL)
 		return;
@@ -560,11 +545,8 @@ cs_api__post_destroy(struct cs_api_req *r)
 	json_t *o, *loc;
 
 	cs_api__cmd_init(r, &cmd, CS_CMD_KEY_STATE);
-	if (cs_api__parse_fp(r->params[0], cmd.u.key_state.key_id) < 0) {
-		cs_api__problem(r, 400, "bad-key-id",
-		    "key_id: 64 hexadecimal digits");
+	if (!cs_api__param_key_id(r, cmd.u.key_state.key_id))
 		return;
-	}
 	o = cs_api__body_json(r);
 	if (o == NULL)
 		return;

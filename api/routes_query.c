@@ -306,13 +306,8 @@ cs_api__get_key(struct cs_api_req *r)
 	json_t *certs;
 	char hex[65], when[CS_TIME_TEXT_SIZE];
 
-	if (cs_api__parse_fp(r->params[0], id) < 0) {
-		cs_api__problem(r, 400, "bad-key-id",
-		    "a key is named by the SHA-256 of its "
-		    "SubjectPublicKeyInfo: "
-		    "64 hexadecimal digits");
+	if (!cs_api__param_key_id(r, id))
 		return;
-	}
 	k = cs_store_get_key(s, id);
 	if (k == NULL) {
 		cs_api__problem(r, 404, "not-found", "no key %s", r->params[0]);
