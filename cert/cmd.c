@@ -165,9 +165,7 @@ cs_cmd_encode(const struct cs_cmd *c, struct cs_buf *out)
 	if (w.err == 0 && out->len - start > CS_CMD_MAX_ENTRY)
 		w.err = CS_ETOOBIG;
 	if (w.err != 0) {
-		out->len = start; /* leave out as it was */
-		if (out->data != NULL)
-			out->data[start] = '\0';
+		cs_buf_truncate(out, start); /* leave out as it was */
 		return w.err;
 	}
 	put_le32(header, (uint32_t)payload);

@@ -255,9 +255,7 @@ cs_crl_build(const struct cs_crl_params *p, const struct cs_signer *signer,
 	}
 	return 0;
 fail:
-	out->len = start; /* nothing appended on error */
-	if (out->data != NULL)
-		out->data[start] = '\0';
+	cs_buf_truncate(out, start); /* nothing appended on error */
 	return rc;
 }
 

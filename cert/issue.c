@@ -304,8 +304,6 @@ cs_issue_build(const struct cs_issue_params *p, const struct cs_issue_ca *ca,
 	}
 	return 0;
 fail:
-	out->len = start; /* nothing of it stays */
-	if (out->data != NULL)
-		out->data[start] = '\0';
+	cs_buf_truncate(out, start); /* nothing of it stays */
 	return rc;
 }

@@ -28,9 +28,17 @@ cs_buf_close(struct cs_buf *b)
 void
 cs_buf_reset(struct cs_buf *b)
 {
-	b->len = 0;
+	cs_buf_truncate(b, 0);
+}
+
+void
+cs_buf_truncate(struct cs_buf *b, size_t len)
+{
+	if (len > b->len)
+		return;
+	b->len = len;
 	if (b->data != NULL)
-		b->data[0] = '\0';
+		b->data[len] = '\0';
 }
 
 int

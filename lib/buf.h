@@ -26,6 +26,9 @@ void cs_buf_init(struct cs_buf *b, size_t max);
 void cs_buf_close(struct cs_buf *b);
 /* Empties the content, keeping the allocation. */
 void cs_buf_reset(struct cs_buf *b);
+/* Cuts the content back to its first len bytes (len <= b->len), keeping
+ * the allocation: undoes appends made after len was the length. */
+void cs_buf_truncate(struct cs_buf *b, size_t len);
 
 /* Makes room for n more bytes. CS_ETOOBIG if len + n > max. */
 int cs_buf_reserve(struct cs_buf *b, size_t n);

@@ -137,6 +137,25 @@ START_TEST(test_buf_reset_keeps_allocation)
 }
 END_TEST
 
+START_TEST(test_buf_truncate_undoes_appends)
+{
+	struct cs_buf b;
+
+	cs_buf_init(&b, 100);
+	cs_buf_truncate(&b, 0); /* before any allocation: no-op */
+	ck_assert_ptr_null(b.data);
+	ck_assert_int_eq(cs_buf_append_str(&b, "head"), 0);
+	ck_assert_int_eq(cs_buf_append_str(&b, "-tail"), 0);
+	cs_buf_truncate(&b, 4);
+	ck_assert_uint_eq(b.len, 4);
+	ck_assert_str_eq((char *)b.data, "head");
+	cs_buf_truncate(&b, 9); /* longer than the content: unchanged */
+	ck_assert_uint_eq(b.len, 4);
+	ck_assert_str_eq((char *)b.data, "head");
+	cs_buf_close(&b);
+}
+END_TEST
+
 /* ---- error ---- */
 
 START_TEST(test_strerror_every_code)
@@ -528,6 +547,7 @@ lib_suite(void)
 	tcase_add_test(tc, test_buf_printf);
 	tcase_add_test(tc, test_buf_steal);
 	tcase_add_test(tc, test_buf_reset_keeps_allocation);
+	tcase_add_test(tc, test_buf_truncate_undoes_appends);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("error");
