@@ -891,34 +891,6 @@ report(const struct loadgen *lg)
 
 /* ---- setup ---- */
 
-static struct cs_test_ca *
-issuer_load(const char *cert_file, const char *key_file)
-{
-	struct cs_test_ca *ca = cs_calloc(1, sizeof *ca);
-	FILE *f = NULL;
-
-	f = fopen(cert_file, "r");
-	if (f != NULL) {
-		ca->cert = PEM_read_X509(f, NULL, NULL, NULL);
-		fclose(f);
-	}
-	f = fopen(key_file, "r");
-	if (f != NULL) {
-		ca->key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-		fclose(f);
-	}
-	if (ca->cert == NULL || ca->key == NULL ||
-	    X509_check_private_key(ca->cert, ca->key) != 1) {
-		fprintf(stderr,
-		    "loadgen: cannot load the issuer %s with key %s (PEM, "
-		    "unencrypted, matching)\n",
-		    cert_file, key_file);
-		cs_test_ca_free(ca);
-		return NULL;
-	}
-	return ca;
-}
-
 static size_t
 pool_size(const struct opts *o)
 {
@@ -952,7 +924,7 @@ make_pool(struct loadgen *lg)
 		goto out;
 	}
 	if (o->issuer_cert != NULL)
-		ca = issuer_load(o->issuer_cert, o->issuer_key);
+		ca = cs_test_ca_load(o->issuer_cert, o->issuer_key, "loadgen");
 	else
 		ca = cs_test_ca_new("Loadgen Issuing CA", CS_TEST_P256, NULL);
 	if (ca == NULL)

@@ -263,6 +263,34 @@ cs_test_ca_free(struct cs_test_ca *ca)
 	free(ca);
 }
 
+struct cs_test_ca *
+cs_test_ca_load(const char *cert_file, const char *key_file, const char *who)
+{
+	struct cs_test_ca *ca = cs_calloc(1, sizeof *ca);
+	FILE *f;
+
+	f = fopen(cert_file, "r");
+	if (f != NULL) {
+		ca->cert = PEM_read_X509(f, NULL, NULL, NULL);
+		fclose(f);
+	}
+	f = fopen(key_file, "r");
+	if (f != NULL) {
+		ca->key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+		fclose(f);
+	}
+	if (ca->cert == NULL || ca->key == NULL ||
+	    X509_check_private_key(ca->cert, ca->key) != 1) {
+		fprintf(stderr,
+		    "%s: cannot load the issuer %s with key %s (PEM, "
+		    "unencrypted, matching)\n",
+		    who, cert_file, key_file);
+		cs_test_ca_free(ca);
+		return NULL;
+	}
+	return ca;
+}
+
 static void
 add_gens(GENERAL_NAMES *gens, int type, const char *const *list)
 {

@@ -48,6 +48,11 @@ struct cs_test_ca {
 struct cs_test_ca *cs_test_ca_new(const char *cn, enum cs_test_key type,
     const struct cs_test_ca *parent);
 void cs_test_ca_free(struct cs_test_ca *ca);
+/* A CA from PEM files (an unencrypted key that matches the certificate):
+ * key and cert set, der and pem NULL; or NULL after a message on stderr
+ * that starts with who. */
+struct cs_test_ca *cs_test_ca_load(const char *cert_file, const char *key_file,
+    const char *who);
 
 /* What a leaf gets. Zero/NULL fields take defaults. */
 struct cs_test_leaf {

@@ -35,34 +35,6 @@ usage(void)
 			"[--threads T] N [PREFIX]\n");
 }
 
-static struct cs_test_ca *
-issuer_load(const char *cert_file, const char *key_file)
-{
-	struct cs_test_ca *ca = cs_calloc(1, sizeof *ca);
-	FILE *f;
-
-	f = fopen(cert_file, "r");
-	if (f != NULL) {
-		ca->cert = PEM_read_X509(f, NULL, NULL, NULL);
-		fclose(f);
-	}
-	f = fopen(key_file, "r");
-	if (f != NULL) {
-		ca->key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-		fclose(f);
-	}
-	if (ca->cert == NULL || ca->key == NULL ||
-	    X509_check_private_key(ca->cert, ca->key) != 1) {
-		fprintf(stderr,
-		    "gencerts: cannot load the issuer %s with key %s (PEM, "
-		    "unencrypted, matching)\n",
-		    cert_file, key_file);
-		cs_test_ca_free(ca);
-		return NULL;
-	}
-	return ca;
-}
-
 /* n certificates signed by the CA in files, from certgen. */
 static int
 from_issuer(const char *cert_file, const char *key_file, long n,
@@ -80,7 +52,7 @@ from_issuer(const char *cert_file, const char *key_file, long n,
 		    CS_CERTGEN_MAX_NUM);
 		return 2;
 	}
-	ca = issuer_load(cert_file, key_file);
+	ca = cs_test_ca_load(cert_file, key_file, "gencerts");
 	if (ca == NULL)
 		return 1;
 	if (strlen(prefix) >= 3 &&
