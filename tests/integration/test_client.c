@@ -495,7 +495,7 @@ fetch(struct cs_client *c, enum cs_client_method m, int port, const char *p)
 	return r;
 }
 
-/* ---- tests ---- */
+/* ---- tests: requests and answers, connection reuse ---- */
 
 START_TEST(test_send_get_roundtrip)
 {
@@ -737,6 +737,8 @@ START_TEST(test_send_concurrent_reuses_connections)
 }
 END_TEST
 
+/* ---- tests: TLS (trust, names, client certificates) ---- */
+
 START_TEST(test_send_untrusted_ca_fails)
 {
 	struct cs_client *c = client_new(NULL);
@@ -859,6 +861,8 @@ local_socket(int listening, int *port)
 	*port = ntohs(sa.sin_port);
 	return fd;
 }
+
+/* ---- tests: deadlines, caps and refused connections ---- */
 
 START_TEST(test_send_timeout)
 {
@@ -983,6 +987,8 @@ START_TEST(test_send_connection_refused)
 	close_client(c);
 }
 END_TEST
+
+/* ---- tests: closing, re-entrancy and bad requests ---- */
 
 enum {
 	NCANCEL = 6
