@@ -136,7 +136,8 @@ pin_source(const char *ref, char **uri, char *pin, char *errmsg)
 		pin[--n] = '\0';
 	if (n > 0 && pin[n - 1] == '\r')
 		pin[--n] = '\0';
-	if (n == 0 || n == PIN_MAX - 1 || strlen(pin) != n) {
+	if (n == 0 || n == PIN_MAX - 1 || strlen(pin) != n ||
+	    strchr(pin, '\n') != NULL) {
 		OPENSSL_cleanse(pin, PIN_MAX);
 		cs_errmsg_printf(errmsg,
 		    "PIN file %s: one line with the PIN (1 to %d bytes)", path,
@@ -148,7 +149,7 @@ pin_source(const char *ref, char **uri, char *pin, char *errmsg)
 	*uri = cs_malloc(n + 1);
 	if (*end == '&')
 		end++;
-	else if (a[-1] == '&' || a[-1] == '?')
+	else
 		a--; /* the last attribute: drop the '&' or '?' before it */
 	memcpy(*uri, ref, (size_t)(a - ref));
 	strcpy(*uri + (a - ref), end);
