@@ -117,6 +117,18 @@ authenticate(struct cs_api_req *r)
 	}
 	r->client = r->peer;
 	r->client->refs++;
+	if (r->route->flags & CS_ROUTE_NODE) {
+		/* the parts of a batch carry their clients themselves */
+		if (!r->peer->node) {
+			cs_api__problem(r, 403, "nodes-only",
+			    "%s %s is for the nodes of the cluster; \"%s\" "
+			    "is not one",
+			    cs_http_req_method(r->http), r->route->pattern,
+			    r->peer->subject);
+			return false;
+		}
+		return true;
+	}
 	fwd = cs_http_req_header(r->http, "X-Certstore-Client-Cert");
 	if (fwd != NULL && r->peer->node) {
 		struct cs_identity *c = cs_api__identity_b64(r->api, fwd);
@@ -164,11 +176,10 @@ query_valid(const char *q)
 	return true;
 }
 
-static void
-on_request(struct cs_http_req *http, void *data)
+void
+cs_api__handle(struct cs_api *api, enum cs_listener which,
+    struct cs_http_req *http)
 {
-	struct listener *l = data;
-	struct cs_api *api = l->api;
 	struct cs_api_req *r = cs_http_req_alloc(http, sizeof *r);
 	const char *consistency;
 	int status = 404;
@@ -176,7 +187,7 @@ on_request(struct cs_http_req *http, void *data)
 	memset(r, 0, sizeof *r);
 	r->api = api;
 	r->http = http;
-	r->listener = l->which;
+	r->listener = which;
 	r->deadline = uv_now(api->loop) + api->cfg.write_timeout_ms;
 	r->start_ns = uv_hrtime();
 	pending_add(r);
@@ -228,6 +239,14 @@ on_request(struct cs_http_req *http, void *data)
 		}
 	}
 	cs_api__dispatch(r);
+}
+
+static void
+on_request(struct cs_http_req *http, void *data)
+{
+	struct listener *l = data;
+
+	cs_api__handle(l->api, l->which, http);
 }
 
 /* ---- lifecycle ---- */
@@ -372,6 +391,7 @@ listeners_closed(struct cs_api *api)
 	while (api->pending != NULL && api->pending->op != NULL)
 		cs_api__unavailable(api->pending, "the node is shutting down");
 	cs_api__orphan_ops(api);
+	cs_api__forward_close(api, on_timer_closed);
 	uv_close((uv_handle_t *)&api->retry_timer, on_timer_closed);
 	uv_close((uv_handle_t *)&api->crl_timer, on_timer_closed);
 	if (api->client != NULL)
@@ -409,12 +429,12 @@ cs_api_close(struct cs_api *api, cs_api_close_cb cb, void *data)
 	api->close_cb = cb;
 	api->close_data = data;
 	cs_api__crl_stop(api);
-	/* servers + retry timer + CRL timer + client */
+	/* servers + retry timer + CRL timer + client + forwarding check */
 	for (int i = 0; i < CS_LISTENER__MAX; i++)
 		open += api->servers[i] != NULL;
-	api->closes_left = open + 3;
+	api->closes_left = open + 4;
 	if (open == 0) {
-		api->closes_left = 3;
+		api->closes_left = 4;
 		listeners_closed(api);
 		return;
 	}
@@ -505,6 +525,7 @@ cs_api_new(uv_loop_t *loop, struct cs_replica *r,
 	cs_client_set_data(api->client, api);
 	uv_timer_init(loop, &api->retry_timer);
 	api->retry_timer.data = api;
+	cs_api__forward_init(api);
 	cs_api__crl_start(api);
 	rc = listen_on(api, CS_LISTENER_API, api->cfg.api_listen, api->ssl_api,
 	    errmsg);

@@ -61,6 +61,7 @@ struct cs_api_config {
 	size_t nmembers;
 	unsigned write_timeout_ms;
 	unsigned forward_timeout_ms;
+	unsigned forward_batch; /* writes per forwarded batch; 0: one each */
 	unsigned max_connections;
 	uint64_t max_body_bytes;
 	unsigned max_header_bytes;

@@ -17,6 +17,10 @@
  *                         answered: relay  <---------------+
  *                         503 not-leader / transport: retry (same id)
  *
+ *   forward: a write joins the forwarding queue and goes out with the
+ *   others queued in the same loop turn, as one batch (forward.c); the
+ *   leader hands each part of a batch to dispatch as an inner request.
+ *
  *   retry: wait a little (the retry list), then dispatch again, until
  *   the request's deadline; then 503 with Retry-After.
  *
@@ -114,6 +118,7 @@ enum {
 	CS_ROUTE_WRITE = 1u << 0,  /* on the leader only (else forwarded) */
 	CS_ROUTE_READ = 1u << 1,   /* honours ?consistency=leader */
 	CS_ROUTE_PUBLIC = 1u << 2, /* no client certificate needed */
+	CS_ROUTE_NODE = 1u << 3,   /* nodes of the cluster only */
 };
 
 struct cs_route {
@@ -155,6 +160,7 @@ struct cs_api_req {
 	struct cs_api_req *next_wait;
 	uint64_t wake_at;
 	struct cs_api_req *prev_pending, *next_pending;
+	struct cs_api_req *next_fwd; /* the forwarding queue (forward.c) */
 };
 
 #define CS_API_IDENTITY_CACHE 256
@@ -199,6 +205,11 @@ struct cs_api {
 	uv_timer_t crl_timer;
 	struct cs_api_stat *stats; /* metrics.c */
 	size_t nstats, capstats;
+	/* forward.c: writes waiting to go to the leader in a batch */
+	struct cs_api_req *fwd_head, *fwd_tail;
+	unsigned fwd_inflight; /* batches sent, not answered */
+	uv_check_t fwd_check;  /* sends the queue at the end of a loop turn */
+	uint64_t fwd_batches, fwd_parts; /* sent, for /metrics */
 };
 
 /* ---- auth.c ---- */
@@ -301,6 +312,50 @@ void cs_api__pending_remove(struct cs_api_req *r);
  * or NULL. */
 const char *cs_api__member_url(struct cs_api *api, uint64_t id, char *buf,
     size_t size);
+
+/* Forwards r to the leader on its own (one HTTP request). */
+void cs_api__forward_one(struct cs_api_req *r, uint64_t leader);
+/* Answers r with a leader's answer: status, body (taken) and the headers
+ * worth relaying, which get(ctx, name) looks up (copied: they may go
+ * with r). */
+void cs_api__relay(struct cs_api_req *r, int status,
+    const char *(*get)(void *ctx, const char *name), void *ctx, uint8_t *body,
+    size_t len);
+
+/* A few headers, and their lookup for cs_api__relay(). */
+struct cs_api_headers {
+	size_t n;
+	struct cs_http_header h[16];
+};
+const char *cs_api__headers_get(void *ctx, const char *name);
+
+/* ---- api.c ---- */
+
+/* Takes a request of listener which from the top: request id, route,
+ * authentication, parameters, dispatch. */
+void cs_api__handle(struct cs_api *api, enum cs_listener which,
+    struct cs_http_req *http);
+
+/* ---- forward.c: batches of forwarded writes ---- */
+
+/* Writes per batch at most; parts of a batch whose answer is bigger than
+ * CS_FWD_ANSWER_MAX come back empty and go again alone. Bodies over
+ * CS_FWD_BODY_MAX are never batched. */
+#define CS_FWD_BATCH_MAX  64
+#define CS_FWD_INFLIGHT   4
+#define CS_FWD_BODY_MAX   (64u * 1024)
+#define CS_FWD_ANSWER_MAX (64u * 1024)
+#define CS_FWD_PATH       "/v1/internal/forward"
+#define CS_FWD_TYPE       "application/vnd.certstore.forward+msgpack"
+
+void cs_api__forward_init(struct cs_api *api);
+/* Queues write r for the leader (a follower's dispatch). */
+void cs_api__forward_queue(struct cs_api_req *r);
+/* Shutdown: answers what is queued (503) and closes the check handle;
+ * closed(api) follows. */
+void cs_api__forward_close(struct cs_api *api, uv_close_cb closed);
+/* POST /v1/internal/forward: a node's batch, on any node. */
+void cs_api__post_forward(struct cs_api_req *r);
 
 /* ---- ca.c ---- */
 

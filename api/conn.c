@@ -550,8 +550,8 @@ on_header_value(http_parser *p, const char *at, size_t len)
 }
 
 /* Splits the raw target into path and query, undecoded. */
-static int
-split_target(struct cs_http_req *req)
+int
+cs_http__split_target(struct cs_http_req *req)
 {
 	const char *t = cs_http_req_target(req);
 	size_t len = req->url.len;
@@ -628,7 +628,7 @@ on_headers_complete(http_parser *p)
 		fail_with(c, 405, "CONNECT is not supported");
 		return -1;
 	}
-	if (split_target(req) < 0) {
+	if (cs_http__split_target(req) < 0) {
 		fail_with(c, 400, "bad request target");
 		return -1;
 	}

@@ -391,7 +391,7 @@ int
 cs_http_req_gone(const struct cs_http_req *req)
 {
 	assert(req->magic == CS_HTTP__REQ_MAGIC);
-	return req->conn == NULL;
+	return req->conn == NULL && req->sink == NULL;
 }
 
 #define ARENA_CHUNK 4096u
@@ -461,6 +461,59 @@ cs_http_req_query_param(struct cs_http_req *req, const char *name,
 	return 0;
 }
 
+/* ---- inner requests ---- */
+
+static void
+inner_header(struct cs_http_req *req, const char *name, const char *value)
+{
+	if (req->nhdrs == req->hdrs_cap) {
+		req->hdrs_cap = req->hdrs_cap == 0 ? 8 : req->hdrs_cap * 2;
+		req->hdrs = cs_reallocarray(req->hdrs, req->hdrs_cap,
+		    sizeof *req->hdrs);
+	}
+	req->hdrs[req->nhdrs].name = req->hbuf.len;
+	cs_buf_append(&req->hbuf, name, strlen(name) + 1);
+	req->hdrs[req->nhdrs].value = req->hbuf.len;
+	cs_buf_append(&req->hbuf, value, strlen(value) + 1);
+	req->nhdrs++;
+}
+
+struct cs_http_req *
+cs_http_req_new_inner(const struct cs_http_req *outer, enum http_method method,
+    const char *target, size_t target_len, const struct cs_http_header *headers,
+    size_t n, const void *body, size_t len, cs_http_sink sink, void *data)
+{
+	struct cs_http_req *req = cs_calloc(1, sizeof *req);
+
+	req->magic = CS_HTTP__REQ_MAGIC;
+	req->method = method;
+	req->version = 11;
+	req->keep_alive = 1;
+	req->tls = outer->tls;
+	req->remote = outer->remote;
+	memcpy(req->remote_text, outer->remote_text, sizeof req->remote_text);
+	if (outer->peer != NULL && X509_up_ref(outer->peer) == 1) {
+		req->peer = outer->peer;
+		req->peer_verified = outer->peer_verified;
+	}
+	req->sink = sink;
+	req->sink_data = data;
+	/* the outer request's caps bound every part: no caps here */
+	cs_buf_init(&req->url, SIZE_MAX);
+	cs_buf_init(&req->hbuf, SIZE_MAX);
+	cs_buf_init(&req->body, SIZE_MAX);
+	cs_buf_append(&req->url, target, target_len);
+	for (size_t i = 0; i < n; i++)
+		inner_header(req, headers[i].name, headers[i].value);
+	cs_buf_append(&req->body, body, len);
+	if (target_len == 0 || memchr(target, '\0', target_len) != NULL ||
+	    target[0] != '/' || cs_http__split_target(req) < 0) {
+		cs_http__req_free(req);
+		return NULL;
+	}
+	return req;
+}
+
 /* ---- answering ---- */
 
 static int
@@ -471,6 +524,11 @@ respond(struct cs_http_req *req, int status,
 	int rc;
 
 	assert(req->magic == CS_HTTP__REQ_MAGIC);
+	if (req->sink != NULL) {
+		req->sink(req->sink_data, status, headers, n, body, len);
+		cs_http__req_free(req);
+		return 0;
+	}
 	c = req->conn;
 	if (c == NULL) {
 		free(body);
@@ -491,7 +549,8 @@ cs_http_respond(struct cs_http_req *req, int status,
 	uint8_t *copy = NULL;
 
 	/* A detached request needs no copy; a HEAD still needs the length. */
-	if (len > 0 && req->conn != NULL && req->method != HTTP_HEAD)
+	if (len > 0 && (req->conn != NULL || req->sink != NULL) &&
+	    req->method != HTTP_HEAD)
 		copy = cs_memdup(body, len);
 	return respond(req, status, headers, n, copy, len);
 }

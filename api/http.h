@@ -192,6 +192,27 @@ char *cs_http_req_strndup(struct cs_http_req *req, const char *s, size_t n);
 int cs_http_req_query_param(struct cs_http_req *req, const char *name,
     const char **out);
 
+/* ---- inner requests ---- */
+
+struct cs_http_header;
+
+/* Where the answer to an inner request goes: status, the headers (views
+ * valid during the call only) and body, which the sink takes (free()). */
+typedef void (*cs_http_sink)(void *data, int status,
+    const struct cs_http_header *headers, size_t n, uint8_t *body, size_t len);
+
+/* A request that no connection carries, made from a part of outer: one of
+ * the requests a node batches into one (api/forward.c). It has outer's
+ * remote address, TLS flag and peer certificate, the given method, target
+ * (origin-form), headers and body (all copied), and no arena limits beyond
+ * outer's caps, which the caller has checked. Answering it calls sink
+ * instead of writing to a socket; it is never "gone". Returns NULL when
+ * the target is not a valid request-target. */
+struct cs_http_req *cs_http_req_new_inner(const struct cs_http_req *outer,
+    enum http_method method, const char *target, size_t target_len,
+    const struct cs_http_header *headers, size_t n, const void *body,
+    size_t len, cs_http_sink sink, void *data);
+
 /* ---- answering (exactly once per request; frees req) ---- */
 
 struct cs_http_header {

@@ -80,6 +80,8 @@ struct cs_http_req {
 	X509 *peer; /* own reference */
 	int peer_verified;
 	struct cs_http__arena *arena;
+	cs_http_sink sink; /* inner requests: where the answer goes */
+	void *sink_data;
 };
 
 enum cs_http__phase {
@@ -191,6 +193,8 @@ void cs_http__conn_abort(struct cs_http__conn *c);
 int cs_http__conn_respond(struct cs_http__conn *c, struct cs_http_req *req,
     int status, const struct cs_http_header *headers, size_t n, uint8_t *body,
     size_t len);
+/* Splits req->url into req->path and req->query (undecoded). */
+int cs_http__split_target(struct cs_http_req *req);
 /* Continues parsing after an answer was queued and the request freed. */
 void cs_http__conn_resume(struct cs_http__conn *c);
 

@@ -92,6 +92,15 @@ cs_api__get_metrics(struct cs_api_req *r)
 	P("# TYPE certstore_raft_commit_index gauge\n"
 	  "certstore_raft_commit_index %llu\n",
 	    (unsigned long long)cs_replica_commit_index(rep));
+	P("# HELP certstore_forward_batches_total Batches of writes this "
+	  "node sent to the leader.\n"
+	  "# TYPE certstore_forward_batches_total counter\n"
+	  "certstore_forward_batches_total %llu\n",
+	    (unsigned long long)api->fwd_batches);
+	P("# HELP certstore_forward_writes_total Writes in those batches.\n"
+	  "# TYPE certstore_forward_writes_total counter\n"
+	  "certstore_forward_writes_total %llu\n",
+	    (unsigned long long)api->fwd_parts);
 	P("# TYPE certstore_fsm_snapshots_total counter\n"
 	  "certstore_fsm_snapshots_total %llu\n",
 	    (unsigned long long)f->snapshots);

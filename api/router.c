@@ -37,6 +37,7 @@ static const struct cs_route routes[] = {
     {HTTP_POST, "/v1/cluster/transfer", CS_ROLE_ADMIN, API, CS_ROUTE_WRITE,
 	cs_api__post_transfer},
     {HTTP_GET, "/v1/snapshot", ADMIN, API, CS_ROUTE_READ, cs_api__get_snapshot},
+    {HTTP_POST, CS_FWD_PATH, 0, API, CS_ROUTE_NODE, cs_api__post_forward},
     {HTTP_POST, "/v1/certs", W, API, CS_ROUTE_WRITE, cs_api__post_certs},
     {HTTP_GET, "/v1/certs", R, API, CS_ROUTE_READ, cs_api__get_certs},
     {HTTP_GET, "/v1/certs/{}", R, API, CS_ROUTE_READ, cs_api__get_cert},

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "api/api_int.h"
@@ -358,16 +359,53 @@ cs_api__member_url(struct cs_api *api, uint64_t id, char *buf, size_t size)
 	return NULL;
 }
 
-static const char *const relayed[] = {"Retry-After", "Location",
+static const char *const relayed[] = {"Content-Type", "Retry-After", "Location",
     "X-Certstore-Index", "X-Certstore-Node", "X-Certstore-Leader"};
+
+void
+cs_api__relay(struct cs_api_req *r, int status,
+    const char *(*get)(void *ctx, const char *name), void *ctx, uint8_t *body,
+    size_t len)
+{
+	struct cs_http_header h[8];
+	size_t n = 0;
+
+	/* the leader's answer as it is, its index and node included */
+	for (size_t i = 0; i < sizeof relayed / sizeof relayed[0]; i++) {
+		const char *v = get(ctx, relayed[i]);
+
+		if (v != NULL)
+			h[n++] = (struct cs_http_header){relayed[i],
+			    cs_http_req_strndup(r->http, v, strlen(v))};
+	}
+	if (r->request_id_hex[0] != '\0')
+		h[n++] =
+		    (struct cs_http_header){"X-Request-Id", r->request_id_hex};
+	cs_api__count(r, status);
+	cs_api__pending_remove(r);
+	cs_api__identity_unref(r->peer);
+	cs_api__identity_unref(r->client);
+	cs_http_respond_take(r->http, status, h, n, body, len);
+}
+
+const char *
+cs_api__headers_get(void *ctx, const char *name)
+{
+	const struct cs_api_headers *hs = ctx;
+
+	for (size_t i = 0; i < hs->n; i++) {
+		if (strcasecmp(hs->h[i].name, name) == 0)
+			return hs->h[i].value;
+	}
+	return NULL;
+}
 
 static void
 on_forwarded(struct cs_client_req *f, int status)
 {
 	struct cs_api_req *r = cs_container_of(f, struct cs_api_req, fwd);
-	struct cs_http_header h[8];
-	const char *ctype;
-	size_t n = 0, len = 0;
+	struct cs_api_headers hs;
+	size_t len = 0;
 	uint8_t *body;
 
 	if (status < 0) {
@@ -385,29 +423,20 @@ on_forwarded(struct cs_client_req *f, int status)
 		cs_api__retry(r, "the leader changed");
 		return;
 	}
-	/* relay the leader's answer as it is, its index and node included */
-	ctype = cs_client_req_header(f, "Content-Type");
-	if (ctype != NULL)
-		h[n++] = (struct cs_http_header){"Content-Type",
-		    cs_http_req_strndup(r->http, ctype, strlen(ctype))};
+	/* copies of the headers worth relaying: the views end at the reset,
+	 * and r (f with it) with the answer */
+	hs.n = 0;
 	for (size_t i = 0; i < sizeof relayed / sizeof relayed[0]; i++) {
 		const char *v = cs_client_req_header(f, relayed[i]);
 
 		if (v != NULL)
-			h[n++] = (struct cs_http_header){relayed[i],
+			hs.h[hs.n++] = (struct cs_http_header){relayed[i],
 			    cs_http_req_strndup(r->http, v, strlen(v))};
 	}
-	if (r->request_id_hex[0] != '\0')
-		h[n++] =
-		    (struct cs_http_header){"X-Request-Id", r->request_id_hex};
 	status = f->http_status;
 	body = cs_client_req_steal_body(f, &len);
 	cs_client_req_reset(f);
-	cs_api__count(r, status);
-	cs_api__pending_remove(r);
-	cs_api__identity_unref(r->peer);
-	cs_api__identity_unref(r->client);
-	cs_http_respond_take(r->http, status, h, n, body, len);
+	cs_api__relay(r, status, cs_api__headers_get, &hs, body, len);
 }
 
 static enum cs_client_method
@@ -428,8 +457,8 @@ client_method(enum http_method m)
 	}
 }
 
-static void
-forward(struct cs_api_req *r, uint64_t leader)
+void
+cs_api__forward_one(struct cs_api_req *r, uint64_t leader)
 {
 	struct cs_api *api = r->api;
 	char base[512];
@@ -547,7 +576,16 @@ cs_api__dispatch(struct cs_api_req *r)
 		cs_api__retry(r, "no leader is known");
 		return;
 	}
-	forward(r, leader);
+	if (api->cfg.forward_batch > 0 && (rt->flags & CS_ROUTE_WRITE)) {
+		size_t len;
+
+		cs_http_req_body(r->http, &len);
+		if (len <= CS_FWD_BODY_MAX) {
+			cs_api__forward_queue(r);
+			return;
+		}
+	}
+	cs_api__forward_one(r, leader);
 }
 
 /* The initial members' documents: a new leader writes those that are

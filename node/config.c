@@ -67,6 +67,7 @@ static const struct key keys[] = {
     {"write-timeout-ms", V_UINT, F(write_timeout_ms), 600000, "10000", false},
     {"forward-timeout-ms", V_UINT, F(forward_timeout_ms), 600000, "5000",
 	false},
+    {"forward-batch", V_UINT, F(forward_batch), 64, "32", false},
     {"max-connections", V_UINT, F(max_connections), 1000000, "1024", false},
     {"max-body-bytes", V_U64, F(max_body_bytes), 1ull << 30, "8388608", false},
     {"max-header-bytes", V_UINT, F(max_header_bytes), 1u << 20, "16384", false},

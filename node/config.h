@@ -72,6 +72,7 @@ struct cs_config {
 	/* writes */
 	unsigned write_timeout_ms;   /* retry deadline for a write */
 	unsigned forward_timeout_ms; /* one forwarded attempt */
+	unsigned forward_batch;      /* writes per forwarded batch, 0: off */
 
 	/* HTTP caps and deadlines */
 	unsigned max_connections;

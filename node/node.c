@@ -311,6 +311,7 @@ start_api(struct cs_node *n, char *errmsg)
 	ac.nmembers = c->nmembers;
 	ac.write_timeout_ms = c->write_timeout_ms;
 	ac.forward_timeout_ms = c->forward_timeout_ms;
+	ac.forward_batch = c->forward_batch;
 	ac.max_connections = c->max_connections;
 	ac.max_body_bytes = c->max_body_bytes;
 	ac.max_header_bytes = c->max_header_bytes;

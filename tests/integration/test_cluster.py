@@ -11,6 +11,7 @@ also on failure (cluster.py).
 """
 
 import base64
+import json
 import os
 import signal
 import subprocess
@@ -56,6 +57,75 @@ def on_every_node(c, nodes, fps):
         conn.close()
         check(not missing, "node %d lacks %d acknowledged certificates, "
               "e.g. %s" % (i, len(missing), missing[:3]))
+
+
+# ---- msgpack, just what the batch endpoint speaks ----
+
+def mp_pack(v):
+    """msgpack of None, bool, int >= 0, str, bytes and lists."""
+    if v is None:
+        return b"\xc0"
+    if isinstance(v, bool):
+        return b"\xc3" if v else b"\xc2"
+    if isinstance(v, int):
+        return b"\xcf" + v.to_bytes(8, "big")
+    if isinstance(v, str):
+        b = v.encode()
+        return b"\xdb" + len(b).to_bytes(4, "big") + b
+    if isinstance(v, bytes):
+        return b"\xc6" + len(v).to_bytes(4, "big") + v
+    if isinstance(v, list):
+        return (b"\xdd" + len(v).to_bytes(4, "big") +
+                b"".join(mp_pack(x) for x in v))
+    raise TypeError(type(v))
+
+
+def mp_unpack(b, i=0):
+    """(value, next offset) for what certstore writes back."""
+    t = b[i]
+    if t <= 0x7f:
+        return t, i + 1
+    if 0x90 <= t <= 0x9f or t in (0xdc, 0xdd):
+        if t <= 0x9f:
+            n, i = t & 0x0f, i + 1
+        else:
+            w = 2 if t == 0xdc else 4
+            n, i = int.from_bytes(b[i + 1:i + 1 + w], "big"), i + 1 + w
+        out = []
+        for _ in range(n):
+            v, i = mp_unpack(b, i)
+            out.append(v)
+        return out, i
+    if 0xa0 <= t <= 0xbf or t in (0xd9, 0xda, 0xdb, 0xc4, 0xc5, 0xc6):
+        if t <= 0xbf:
+            n, i = t & 0x1f, i + 1
+        else:
+            w = {0xd9: 1, 0xda: 2, 0xdb: 4, 0xc4: 1, 0xc5: 2, 0xc6: 4}[t]
+            n, i = int.from_bytes(b[i + 1:i + 1 + w], "big"), i + 1 + w
+        raw = bytes(b[i:i + n])
+        return (raw if t in (0xc4, 0xc5, 0xc6) else raw.decode()), i + n
+    if t in (0xcc, 0xcd, 0xce, 0xcf):
+        w = {0xcc: 1, 0xcd: 2, 0xce: 4, 0xcf: 8}[t]
+        return int.from_bytes(b[i + 1:i + 1 + w], "big"), i + 1 + w
+    if t == 0xc0:
+        return None, i + 1
+    raise ValueError("msgpack type 0x%02x" % t)
+
+
+FWD_TYPE = "application/vnd.certstore.forward+msgpack"
+
+
+def post_batch(c, i, body, cert, key, ctype=FWD_TYPE):
+    """POST /v1/internal/forward on node i: (status, headers, body bytes)."""
+    conn = c.conn(i, 30, cert, key)
+    try:
+        conn.request("POST", "/v1/internal/forward", body=body,
+                     headers={"Content-Type": ctype})
+        resp = conn.getresponse()
+        h = {k.lower(): v for k, v in resp.getheaders()}
+        return resp.status, h, resp.read()
+    finally:
+        conn.close()
 
 
 def scenario_failover():
@@ -339,8 +409,84 @@ def scenario_node_trust():
             check(refused, "%s was not refused (%s)" % (args, st))
         print("  identity headers trusted only from nodes; foreign and "
               "missing certificates refused")
+        scenario_batches(c, lead, pem, admin_b64, cert, key, ncert, nkey)
     finally:
         c.close()
+
+
+def scenario_batches(c, lead, pem, admin_b64, cert, key, ncert, nkey):
+    """POST /v1/internal/forward, how followers send writes in batches:
+    nodes only, bad batches refused whole, each part judged as its own
+    request (client identity, role, leader)."""
+    intruder_b64 = "".join(l for l in open(cert).read().splitlines()
+                           if not l.startswith("-----"))
+    fresh = gencerts(2, "batch")
+
+    def part(pem_, who, rid=None):
+        return ["POST", "/v1/certs", rid or os.urandom(16).hex(),
+                "application/x-pem-file", who, pem_.encode()]
+
+    good = mp_pack([part(fresh[0], admin_b64), part(fresh[1], intruder_b64)])
+    # a client, even the admin, is not a node
+    st, _, body = post_batch(c, lead, good, c.env["ADMIN_CERT"],
+                             c.env["ADMIN_KEY"])
+    check(st == 403 and b"nodes-only" in body,
+          "batch from the admin: %s %s" % (st, body[:200]))
+    # bad batches from a node: refused whole, nothing written
+    before = c.cluster(lead)["applied_index"]
+    bad = [(good, "application/json", 415),
+           (b"\x93\x01", FWD_TYPE, 400),            # truncated
+           (mp_pack([]), FWD_TYPE, 400),              # empty
+           (mp_pack([["POST"]]), FWD_TYPE, 400),      # short part
+           (mp_pack([part(fresh[0], admin_b64)[:5] + ["x"]]), FWD_TYPE,
+            400),                                     # body not bin
+           (mp_pack([["TRACE"] + part(fresh[0], admin_b64)[1:]]),
+            FWD_TYPE, 400),                           # method
+           (mp_pack([["POST", "v1/certs"] + part(fresh[0],
+                                                 admin_b64)[2:]]),
+            FWD_TYPE, 400),                           # not origin-form
+           (mp_pack([part(fresh[0], admin_b64)] * 65), FWD_TYPE, 400),
+           (good + b"\x00", FWD_TYPE, 400)]           # trailing bytes
+    for raw, ctype, want in bad:
+        st, h, body = post_batch(c, lead, raw, ncert, nkey, ctype)
+        check(st == want and "problem+json" in h.get("content-type", ""),
+              "bad batch %r: %s %s" % (raw[:24], st, body[:200]))
+    check(c.cluster(lead)["applied_index"] == before,
+          "a refused batch changed the store")
+    # a node's batch on the leader: each part as its own request
+    st, h, body = post_batch(c, lead, good, ncert, nkey)
+    check(st == 200 and h.get("content-type") == FWD_TYPE,
+          "batch: %s %s" % (st, body[:200]))
+    answers, end = mp_unpack(body)
+    check(end == len(body) and len(answers) == 2, "answers: %r" % answers)
+    (s1, h1, b1), (s2, h2, b2) = answers
+    hd1 = dict(zip(h1[0::2], h1[1::2]))
+    check(s1 == 201 and "X-Certstore-Index" in hd1, "part 1: %s %r %s"
+          % (s1, hd1, b1[:200]))
+    check(json.loads(b1)["certificates"][0]["fingerprint"] ==
+          fingerprint(fresh[0]),
+          "part 1 body: %s" % b1[:200])
+    check(s2 == 403 and b"intruder" in b2, "part 2: %s %s" % (s2, b2[:200]))
+    # the same request id again: the same certificate, written once
+    rid = os.urandom(16).hex()
+    again = mp_pack([part(fresh[1], admin_b64, rid)])
+    firsts = []
+    for _ in range(2):
+        st, _, body = post_batch(c, lead, again, ncert, nkey)
+        (s3, _, b3), = mp_unpack(body)[0]
+        firsts.append((st, s3))
+    check(firsts[0] == (200, 201) and firsts[1][0] == 200 and
+          firsts[1][1] in (200, 201), "repeated id: %r" % firsts)
+    # a batch that reaches a follower is not forwarded again: 503
+    # not-leader per part, which the sending node retries
+    follower = [i for i in c.live() if i != lead][0]
+    st, _, body = post_batch(c, follower, mp_pack([part(
+        gencerts(1, "batch-f")[0], admin_b64)]), ncert, nkey)
+    (s4, h4, _), = mp_unpack(body)[0]
+    check(st == 200 and s4 == 503 and "X-Certstore-Not-Leader" in h4,
+          "batch on a follower: %s %s %r" % (st, s4, h4))
+    print("  batches: nodes only, bad ones refused whole, parts judged "
+          "one by one, not forwarded twice")
 
 
 def scenario_config_check():
