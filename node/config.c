@@ -54,7 +54,7 @@ static const struct key keys[] = {
 	false},
     {"heartbeat-timeout-ms", V_UINT, F(heartbeat_timeout_ms), 60000, "100",
 	false},
-    {"snapshot-threshold", V_UINT, F(snapshot_threshold), 1u << 30, "8192",
+    {"snapshot-threshold", V_UINT, F(snapshot_threshold), 1u << 30, "65536",
 	false},
     {"snapshot-trailing", V_UINT, F(snapshot_trailing), 1u << 30, "8192",
 	false},

@@ -71,7 +71,7 @@ START_TEST(test_config_defaults)
 	ck_assert_int_eq(cs_config_parse(BASE, strlen(BASE), &c, err), 0);
 	ck_assert_uint_eq(c.election_timeout_ms, 1000);
 	ck_assert_uint_eq(c.heartbeat_timeout_ms, 100);
-	ck_assert_uint_eq(c.snapshot_threshold, 8192);
+	ck_assert_uint_eq(c.snapshot_threshold, 65536);
 	ck_assert_uint_eq(c.max_body_bytes, 8388608);
 	ck_assert_int_eq(c.ocsp_staleness, 3600);
 	ck_assert_str_eq(c.log_level, "info");
