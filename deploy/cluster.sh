@@ -51,7 +51,9 @@ ensure_built() {
 	    die "build failed: make -C $BUILD certstored"
 }
 
-# A free TCP port on 127.0.0.1 that no other port chosen here uses.
+# A free TCP port on 127.0.0.1 that no other port chosen here uses, in
+# $port (not printed: a $(free_port) subshell would forget what it took,
+# and two nodes of one cluster could get the same port).
 # Below the kernel's ephemeral range when it leaves room: any outgoing
 # connection may hold a port of that range, and a port held by one cannot
 # be bound for listening (a node then exits at start); and free in every
@@ -68,7 +70,7 @@ free_port() {
 		[ -z "${taken[$p]:-}" ] || continue
 		if ! ss -Htan "sport = :$p" 2>/dev/null | grep -q .; then
 			taken[$p]=1
-			echo "$p"
+			port=$p
 			return
 		fi
 	done
@@ -196,10 +198,10 @@ up() {
 	local members="" i
 	declare -A api raft http pub
 	for i in $(seq "$n"); do
-		api[$i]=$(free_port)
-		raft[$i]=$(free_port)
-		http[$i]=$(free_port)
-		pub[$i]=$(free_port)
+		free_port && api[$i]=$port
+		free_port && raft[$i]=$port
+		free_port && http[$i]=$port
+		free_port && pub[$i]=$port
 		members+="member $i 127.0.0.1:${raft[$i]} https://127.0.0.1:${api[$i]} site-$(( (i - 1) % 2 == 0 ? 1 : 2 )) http://127.0.0.1:${http[$i]} https://127.0.0.1:${pub[$i]}"$'\n'
 	done
 	{
