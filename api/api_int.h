@@ -349,6 +349,9 @@ void cs_api__handle(struct cs_api *api, enum cs_listener which,
 #define CS_FWD_TYPE       "application/vnd.certstore.forward+msgpack"
 
 void cs_api__forward_init(struct cs_api *api);
+/* Whether write r may go in a batch: a small body, and a batch of it
+ * alone within the leader's body cap. */
+bool cs_api__forward_batchable(struct cs_api_req *r);
 /* Queues write r for the leader (a follower's dispatch). */
 void cs_api__forward_queue(struct cs_api_req *r);
 /* Shutdown: answers what is queued (503) and closes the check handle;

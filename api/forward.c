@@ -18,8 +18,10 @@
  * node), routes, roles, dedupe by request id, and "never forwarded
  * twice" (a part that reaches a node that is not the leader gets 503
  * with X-Certstore-Not-Leader). The batch is answered when its last
- * part is. The parts are pending requests of the API, so shutdown
- * answers them as it answers any; the batch itself is not.
+ * part is. The writes of a batch are proposed together (cs_replica_cork):
+ * one raft_apply, so one log append and one AppendEntries per follower. The
+ * parts are pending requests of the API, so shutdown answers them as it answers
+ * any; the batch itself is not.
  *
  * The follower relays each part's answer as the single path does. A
  * part refused with X-Certstore-Not-Leader, and every part of a batch
@@ -203,11 +205,21 @@ on_batch(struct cs_client_req *f, int status)
 		retry_all(b, why);
 		return;
 	}
+	if (f->http_status >= 400 && f->http_status < 500) {
+		/* refused whole (a leader that does not know batches, or
+		 * takes smaller bodies): each part goes again alone */
+		cs_log(CS_LOG_WARN, "forward batch-refused status=%d parts=%zu",
+		    f->http_status, b->n);
+		cs_client_req_reset(f);
+		leader = cs_replica_leader(api->replica);
+		for (size_t i = 0; i < b->n; i++)
+			cs_api__forward_one(b->parts[i], leader);
+		batch_free(b);
+		return;
+	}
 	if (f->http_status != 200) {
 		snprintf(why, sizeof why,
 		    "the leader answered %d to a batch of %zu writes",
-		    f->http_status, b->n);
-		cs_log(CS_LOG_WARN, "forward batch-refused status=%d parts=%zu",
 		    f->http_status, b->n);
 		cs_client_req_reset(f);
 		retry_all(b, why);
@@ -257,6 +269,30 @@ encode_part(struct cs_mp_out *w, struct cs_api_req *r)
 	cs_mp_bin(w, body, len);
 }
 
+/* Bytes a part takes in a batch, with room for msgpack's headers. */
+static uint64_t
+part_size(struct cs_api_req *r)
+{
+	const char *ctype = cs_http_req_header(r->http, "Content-Type");
+	size_t len;
+
+	cs_http_req_body(r->http, &len);
+	return len + strlen(cs_http_req_target(r->http)) +
+	       (ctype != NULL ? strlen(ctype) : 0) +
+	       (r->client != NULL ? strlen(r->client->der_b64) : 0) + 128;
+}
+
+/* Whether r fits in a batch by itself (else it goes alone). */
+bool
+cs_api__forward_batchable(struct cs_api_req *r)
+{
+	size_t len;
+
+	cs_http_req_body(r->http, &len);
+	return len <= CS_FWD_BODY_MAX &&
+	       part_size(r) + 16 <= r->api->cfg.max_body_bytes;
+}
+
 /* Sends up to forward-batch queued writes to the leader as one request. */
 static void
 send_batch(struct cs_api *api, const char *base)
@@ -269,12 +305,20 @@ send_batch(struct cs_api *api, const char *base)
 	char *url;
 	int rc;
 
+	uint64_t bytes = 16; /* what the batch's body takes, about */
+
 	b = cs_calloc(1, sizeof *b + max * sizeof b->parts[0]);
 	b->api = api;
 	while (b->n < max && api->fwd_head != NULL) {
-		struct cs_api_req *r = dequeue(api);
+		struct cs_api_req *r = api->fwd_head;
 		uint64_t left = r->deadline > now ? r->deadline - now : 1;
+		uint64_t size = part_size(r);
 
+		/* the leader's body cap holds the whole batch (same config) */
+		if (b->n > 0 && bytes + size > api->cfg.max_body_bytes)
+			break;
+		dequeue(api);
+		bytes += size;
 		if (left < timeout)
 			timeout = left;
 		b->parts[b->n++] = r;
@@ -505,6 +549,9 @@ cs_api__post_forward(struct cs_api_req *r)
 	b->left = n + 1;
 	/* the parts answer for themselves at shutdown, then the batch */
 	cs_api__pending_remove(r);
+	/* their proposals go to raft together: one append, one message per
+	 * follower */
+	cs_replica_cork(api->replica);
 	for (size_t i = 0; i < n; i++) {
 		struct cs_http_header h[3];
 		struct cs_http_req *inner;
@@ -542,5 +589,6 @@ cs_api__post_forward(struct cs_api_req *r)
 		}
 		cs_api__handle(api, r->listener, inner);
 	}
+	cs_replica_uncork(api->replica);
 	fwd_release(b);
 }

@@ -576,14 +576,10 @@ cs_api__dispatch(struct cs_api_req *r)
 		cs_api__retry(r, "no leader is known");
 		return;
 	}
-	if (api->cfg.forward_batch > 0 && (rt->flags & CS_ROUTE_WRITE)) {
-		size_t len;
-
-		cs_http_req_body(r->http, &len);
-		if (len <= CS_FWD_BODY_MAX) {
-			cs_api__forward_queue(r);
-			return;
-		}
+	if (api->cfg.forward_batch > 0 && (rt->flags & CS_ROUTE_WRITE) &&
+	    cs_api__forward_batchable(r)) {
+		cs_api__forward_queue(r);
+		return;
 	}
 	cs_api__forward_one(r, leader);
 }

@@ -274,6 +274,7 @@ start_replica(struct cs_node *n, char *errmsg)
 	rc.segment_size = (size_t)c->segment_size;
 	rc.trace = c->raft_trace;
 	rc.snapshot_compression = c->snapshot_compression;
+	rc.autocork = true;
 	cs_replica_kernel_aio(c->raft_kernel_aio);
 	return cs_replica_new(&n->loop, &rc, &hooks, &n->replica, errmsg);
 }

@@ -26,6 +26,8 @@ fsm_apply(struct raft_fsm *rf, const struct raft_buffer *buf, void **result)
 	*result = &f->last;
 	if (f->applied_cb != NULL)
 		f->applied_cb(f, &f->last, f->applied_data);
+	if (f->replica_cb != NULL)
+		f->replica_cb(f, &f->last, f->replica_data);
 	return 0; /* always: see fsm.h */
 }
 

@@ -47,6 +47,8 @@ struct cs_fsm {
 	size_t cap_bufs;
 	cs_fsm_applied_cb applied_cb;
 	void *applied_data;
+	cs_fsm_applied_cb replica_cb; /* the replica's (batched proposals) */
+	void *replica_data;
 	unsigned snapshot_base; /* 0: raft's threshold is left alone */
 	/* statistics */
 	uint64_t snapshots;

@@ -29,6 +29,14 @@ struct cs_replica {
 	uint64_t leader_seen; /* raft I/O time (ms) a leader was last known */
 	struct raft_barrier elect; /* the post-election barrier */
 
+	/* batched proposals (cs_replica_cork) */
+	unsigned corked;
+	bool autocork;    /* the monitor uncorks at the end of the turn */
+	bool autocork_on; /* cs_replica_autocork() */
+	struct cs_propose *cork_head, *cork_tail;
+	unsigned cork_n;
+	struct cs_propose *fly_head, *fly_tail; /* in raft, by index */
+
 	/* owned mode */
 	uv_loop_t *loop;
 	struct raft raft_own;
@@ -109,6 +117,43 @@ status_of(const struct cs_replica *r, int raft_status)
 	return cs_err_from_raft(raft_status);
 }
 
+/* ---- batched proposals in flight ---- */
+
+/* Completes every batched proposal still waiting with status. */
+static void
+fail_flying(struct cs_replica *r, int status)
+{
+	struct cs_propose *p;
+
+	while ((p = r->fly_head) != NULL) {
+		r->fly_head = p->next;
+		if (r->fly_head == NULL)
+			r->fly_tail = NULL;
+		p->cb(p, status, NULL);
+	}
+}
+
+/* The FSM applied an entry: if it is the next batched proposal's, its
+ * answer. Inside raft's apply loop, as raft's own apply callbacks. */
+static void
+on_fsm_applied(struct cs_fsm *f, const struct cs_result *res, void *data)
+{
+	struct cs_replica *r = data;
+	uint64_t index = raft_last_applied(f->raft) + 1; /* 0.15: see fsm.c */
+	struct cs_propose *p = r->fly_head;
+	struct cs_result copy;
+
+	if (p == NULL || raft_state(r->raft) != RAFT_LEADER)
+		return; /* not leading: the monitor fails them */
+	if (p->index != index)
+		return; /* an entry of another kind, or of a single proposal */
+	r->fly_head = p->next;
+	if (r->fly_head == NULL)
+		r->fly_tail = NULL;
+	copy = *res; /* scratch: copy */
+	p->cb(p, 0, &copy);
+}
+
 /* ---- the monitor ---- */
 
 static void
@@ -142,6 +187,8 @@ cs_replica_check(struct cs_replica *r)
 	 * what is committed, so until then its state is of unknown age */
 	if (state == RAFT_LEADER || cs_replica_leader(r) != 0)
 		r->leader_seen = r->raft->io->time(r->raft->io);
+	if (state != RAFT_LEADER)
+		fail_flying(r, CS_ELEADERLOST);
 	if (state != r->state) {
 		int old = r->state;
 
@@ -198,7 +245,15 @@ cs_replica_leaderless_ms(const struct cs_replica *r)
 static void
 on_monitor(uv_prepare_t *h)
 {
-	cs_replica_check(cs_container_of(h, struct cs_replica, monitor));
+	struct cs_replica *r = cs_container_of(h, struct cs_replica, monitor);
+
+	/* the end of a loop turn (before it waits for I/O): what was
+	 * proposed during the turn goes to raft together */
+	if (r->corked > 0 && r->autocork) {
+		r->autocork = false;
+		cs_replica_uncork(r);
+	}
+	cs_replica_check(r);
 }
 
 static void
@@ -228,6 +283,9 @@ on_raft_closed(struct raft *raft)
 {
 	struct cs_replica *r = raft->data;
 
+	/* raft failed what it held; batched entries past a batch's first
+	 * one it never knew about */
+	fail_flying(r, CS_ECANCELED);
 	/* now, and only now, raft_uv and the transport may go */
 	raft_uv_close(&r->io);
 	cs_transport_close(&r->transport);
@@ -255,6 +313,11 @@ cs_replica_close(struct cs_replica *r, cs_replica_close_cb cb, void *data)
 	r->close_data = data;
 	assert(r->own);
 	uv_prepare_stop(&r->monitor);
+	if (r->autocork) {
+		/* what the turn proposed completes with CS_ECANCELED */
+		r->autocork = false;
+		cs_replica_uncork(r);
+	}
 	uv_timer_start(&r->close_timer, on_close_timer, 0, 0);
 }
 
@@ -351,6 +414,9 @@ cs_replica_new(uv_loop_t *loop, const struct cs_replica_config *cfg,
 	/* an older snapshot written either way is read either way */
 	raft_uv_set_snapshot_compression(&r->io, cfg->snapshot_compression);
 	cs_fsm_init(r->fsm);
+	r->fsm->replica_cb = on_fsm_applied;
+	r->fsm->replica_data = r;
+	r->autocork_on = cfg->autocork;
 	rv = raft_init(r->raft, &r->io, &r->fsm->fsm, cfg->id, cfg->address);
 	if (rv != 0) {
 		/* no raft_close after a failed raft_init (notes 1.2) */
@@ -399,6 +465,8 @@ cs_replica_attach(struct raft *raft, struct cs_fsm *fsm,
 	r->raft = raft;
 	r->fsm = fsm;
 	fsm->raft = raft;
+	fsm->replica_cb = on_fsm_applied;
+	fsm->replica_data = r;
 	if (hooks != NULL)
 		r->hooks = *hooks;
 	r->state = RAFT_UNAVAILABLE;
@@ -441,6 +509,116 @@ on_applied(struct raft_apply *a, int status, void *result)
 	req->cb(req, status_of(req->r, status), NULL);
 }
 
+/* raft's callback for a batch: once, for its first entry; on success the
+ * FSM hook has answered that entry already. */
+struct batch {
+	struct raft_apply apply;
+	struct cs_replica *r;
+	unsigned n;
+};
+
+static void
+on_batch_applied(struct raft_apply *a, int status, void *result)
+{
+	struct batch *b = cs_container_of(a, struct batch, apply);
+	struct cs_replica *r = b->r;
+	uint64_t first = a->index;
+
+	(void)result;
+	if (status != 0) {
+		int st = status_of(r, status);
+		struct cs_propose **pp = &r->fly_head;
+
+		/* none of them was applied: fail them (in index order) */
+		while (*pp != NULL) {
+			struct cs_propose *p = *pp;
+
+			if (p->index >= first && p->index < first + b->n) {
+				*pp = p->next;
+				p->next = NULL;
+				p->cb(p, st, NULL);
+				continue; /* *pp is the next one */
+			}
+			pp = &p->next;
+		}
+		r->fly_tail = NULL;
+		for (struct cs_propose *p = r->fly_head; p != NULL; p = p->next)
+			r->fly_tail = p;
+	}
+	free(b);
+}
+
+void
+cs_replica_cork(struct cs_replica *r)
+{
+	r->corked++;
+}
+
+void
+cs_replica_autocork(struct cs_replica *r, bool on)
+{
+	r->autocork_on = on;
+}
+
+void
+cs_replica_uncork(struct cs_replica *r)
+{
+	struct cs_propose *p, *q;
+	struct raft_buffer *bufs;
+	struct batch *b;
+	unsigned n = r->cork_n, i;
+	int rc, rv;
+
+	assert(r->corked > 0);
+	if (--r->corked > 0 || n == 0)
+		return;
+	p = r->cork_head;
+	r->cork_head = r->cork_tail = NULL;
+	r->cork_n = 0;
+	rc = can_serve(r);
+	if (rc == 0 && n == 1) {
+		/* alone: raft's callback answers it */
+		rv = raft_apply(r->raft, &p->apply, &p->buf, 1, on_applied);
+		if (rv == 0)
+			return;
+		raft_free(p->buf.base);
+		p->cb(p, status_of(r, rv), NULL);
+		return;
+	}
+	bufs = cs_calloc(n, sizeof *bufs);
+	for (q = p, i = 0; q != NULL; q = q->next, i++)
+		bufs[i] = q->buf;
+	b = cs_calloc(1, sizeof *b);
+	b->r = r;
+	b->n = n;
+	rv = rc == 0 ? raft_apply(r->raft, &b->apply, bufs, n, on_batch_applied)
+		     : 0;
+	free(bufs); /* raft copied the array; the buffers are its now */
+	if (rc < 0 || rv != 0) {
+		int st = rc < 0 ? rc : status_of(r, rv);
+
+		free(b);
+		while (p != NULL) {
+			q = p->next;
+			raft_free(p->buf.base);
+			p->next = NULL;
+			p->cb(p, st, NULL);
+			p = q;
+		}
+		return;
+	}
+	for (i = 0; p != NULL; p = q, i++) {
+		q = p->next;
+		p->index = b->apply.index + i;
+		p->next = NULL;
+		if (r->fly_tail != NULL)
+			r->fly_tail->next = p;
+		else
+			r->fly_head = p;
+		r->fly_tail = p;
+	}
+}
+
 int
 cs_replica_propose(struct cs_replica *r, struct cs_propose *req,
     const uint8_t *entry, size_t len, cs_propose_cb cb)
@@ -460,6 +638,21 @@ cs_replica_propose(struct cs_replica *r, struct cs_propose *req,
 	memcpy(buf.base, entry, len);
 	req->r = r;
 	req->cb = cb;
+	req->next = NULL;
+	if (r->autocork_on && !r->autocork && !r->closing) {
+		r->autocork = true;
+		r->corked++;
+	}
+	if (r->corked > 0) {
+		req->buf = buf;
+		if (r->cork_tail != NULL)
+			r->cork_tail->next = req;
+		else
+			r->cork_head = req;
+		r->cork_tail = req;
+		r->cork_n++;
+		return 0;
+	}
 	rv = raft_apply(r->raft, &req->apply, &buf, 1, on_applied);
 	if (rv != 0) {
 		raft_free(buf.base); /* still ours on failure */

@@ -75,6 +75,8 @@ struct cs_replica_config {
 	/* LZ4 snapshot files (libraft's default; the node's default is on);
 	 * off saves the CPU of compressing every snapshot, for larger files */
 	bool snapshot_compression;
+	/* proposals of a loop turn go to raft together (cs_replica_autocork) */
+	bool autocork;
 };
 
 enum cs_replica_state {
@@ -133,6 +135,9 @@ struct cs_propose {
 	struct raft_apply apply;
 	struct cs_replica *r;
 	cs_propose_cb cb;
+	struct raft_buffer buf;  /* corked: the entry, raft memory */
+	uint64_t index;          /* batched: the entry's index */
+	struct cs_propose *next; /* the cork queue, then the batch list */
 };
 
 /*
@@ -146,6 +151,26 @@ struct cs_propose {
  */
 int cs_replica_propose(struct cs_replica *r, struct cs_propose *req,
     const uint8_t *entry, size_t len, cs_propose_cb cb);
+
+/*
+ * Between cork and uncork, proposals queue up, and uncork hands them to
+ * raft in one raft_apply() of n entries: one log append and one
+ * AppendEntries per follower instead of n, and one acknowledgement from
+ * each. 0.15 calls back once per raft_apply (for the first entry), so the
+ * entries of a batch are answered from the FSM as each is applied, in
+ * index order (their index is known once raft_apply returns). If the
+ * node stops leading before they are applied, they complete with
+ * CS_ELEADERLOST (the caller retries with the same request id, which the
+ * FSM deduplicates); at close, with CS_ECANCELED. Nested corks count.
+ * A proposal made while corked returns 0 unless it is invalid (CS_EINVAL)
+ * or the node cannot serve writes now: the error of cs_replica_propose().
+ */
+void cs_replica_cork(struct cs_replica *r);
+void cs_replica_uncork(struct cs_replica *r);
+/* On: every loop turn is corked: proposals made during a turn reach raft
+ * together when the monitor runs, before the loop waits for I/O (owned
+ * mode only: the monitor is the loop's prepare handle). */
+void cs_replica_autocork(struct cs_replica *r, bool on);
 
 /* ---- linearizable reads ---- */
 

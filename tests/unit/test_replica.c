@@ -521,6 +521,116 @@ START_TEST(test_replica_transfer_leadership)
 }
 END_TEST
 
+/* Proposals between cork and uncork go to raft as one raft_apply: one
+ * entry each, consecutive indexes, each answered with its own result
+ * (0.15 calls back once per raft_apply: the FSM answers the rest). */
+START_TEST(test_replica_corked_batch_answers_each)
+{
+	struct prop p[5], single;
+	uint8_t *e[5];
+	size_t len[5];
+	raft_index before;
+
+	elect_ready(0);
+	before = raft_last_index(raft_fixture_get(&fix, 0));
+	cs_replica_cork(reps[0]);
+	for (int k = 0; k < 5; k++) {
+		e[k] = doc_entry(k, 0, &len[k]);
+		ck_assert_int_eq(propose(0, e[k], len[k], &p[k]), 0);
+	}
+	/* nothing reached raft yet; an invalid one is still refused now */
+	ck_assert_uint_eq(raft_last_index(raft_fixture_get(&fix, 0)), before);
+	ck_assert_int_eq(propose(0, e[0], len[0] - 1, &single), CS_EINVAL);
+	cs_replica_uncork(reps[0]);
+	ck_assert_uint_eq(raft_last_index(raft_fixture_get(&fix, 0)),
+	    before + 5);
+	ck_assert(raft_fixture_step_until(&fix, prop_done, &p[4], 5000));
+	for (int k = 0; k < 5; k++) {
+		ck_assert(p[k].done);
+		ck_assert_int_eq(p[k].status, 0);
+		ck_assert_int_eq(p[k].res.rc, 0);
+		ck_assert_uint_eq(p[k].res.index, before + 1 + (unsigned)k);
+		free(e[k]);
+	}
+	/* a batch of one, and an uncorked proposal, as before */
+	cs_replica_cork(reps[0]);
+	e[0] = doc_entry(5, 0, &len[0]);
+	ck_assert_int_eq(propose(0, e[0], len[0], &single), 0);
+	cs_replica_uncork(reps[0]);
+	ck_assert(raft_fixture_step_until(&fix, prop_done, &single, 5000));
+	ck_assert_int_eq(single.status, 0);
+	ck_assert_uint_eq(single.res.index, before + 6);
+	free(e[0]);
+	ck_assert(raft_fixture_step_until_applied(&fix, N, before + 6, 5000));
+	for (unsigned i = 0; i < N; i++)
+		ck_assert_uint_eq(ndocs(i), 6);
+	assert_same_state(N);
+}
+END_TEST
+
+/* A corked batch on a leader that is cut off: every proposal of it
+ * completes once with CS_ELEADERLOST; retried with the same request ids
+ * on the new leader, each applies once. */
+START_TEST(test_replica_corked_batch_lost_leadership)
+{
+	struct prop p[3], retry[3];
+	uint8_t *e[3];
+	size_t len[3];
+	unsigned old = 0, nl;
+
+	elect_ready(0);
+	cs_replica_cork(reps[0]);
+	for (int k = 0; k < 3; k++) {
+		e[k] = doc_entry(k, 0x100 + (uint64_t)k, &len[k]);
+		ck_assert_int_eq(propose(0, e[k], len[k], &p[k]), 0);
+	}
+	cs_replica_uncork(reps[0]);
+	partition(0);
+	ck_assert(
+	    raft_fixture_step_until_state_is(&fix, 0, RAFT_FOLLOWER, 10000));
+	for (int k = 0; k < 3; k++) {
+		ck_assert(
+		    raft_fixture_step_until(&fix, prop_done, &p[k], 10000));
+		ck_assert_int_eq(p[k].status, CS_ELEADERLOST);
+	}
+	ck_assert(raft_fixture_step_until(&fix, other_ready, &old, 10000));
+	nl = ready_leader();
+	cs_replica_cork(reps[nl]);
+	for (int k = 0; k < 3; k++)
+		ck_assert_int_eq(propose(nl, e[k], len[k], &retry[k]), 0);
+	cs_replica_uncork(reps[nl]);
+	ck_assert(raft_fixture_step_until(&fix, prop_done, &retry[2], 5000));
+	for (int k = 0; k < 3; k++) {
+		ck_assert_int_eq(retry[k].status, 0);
+		ck_assert_int_eq(retry[k].res.rc, 0);
+	}
+	heal(0);
+	ck_assert(raft_fixture_step_until_applied(&fix, N, retry[2].res.index,
+	    10000));
+	for (unsigned i = 0; i < N; i++)
+		ck_assert_uint_eq(ndocs(i), 3);
+	assert_same_state(N);
+	for (int k = 0; k < 3; k++)
+		free(e[k]);
+}
+END_TEST
+
+/* Corked on a follower: the proposal is refused at once, as uncorked. */
+START_TEST(test_replica_corked_refusal)
+{
+	struct prop p;
+	size_t len;
+	uint8_t *e = doc_entry(1, 0, &len);
+
+	elect_ready(0);
+	cs_replica_cork(reps[1]);
+	ck_assert_int_eq(propose(1, e, len, &p), CS_ENOTLEADER);
+	cs_replica_uncork(reps[1]);
+	ck_assert(!p.done);
+	free(e);
+}
+END_TEST
+
 static Suite *
 replica_suite(void)
 {
@@ -537,6 +647,9 @@ replica_suite(void)
 	tcase_add_test(tc, test_replica_lagging_node_catches_up_by_snapshot);
 	tcase_add_test(tc, test_replica_join_as_spare_then_voter);
 	tcase_add_test(tc, test_replica_transfer_leadership);
+	tcase_add_test(tc, test_replica_corked_batch_answers_each);
+	tcase_add_test(tc, test_replica_corked_batch_lost_leadership);
+	tcase_add_test(tc, test_replica_corked_refusal);
 	suite_add_tcase(s, tc);
 	return s;
 }
