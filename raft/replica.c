@@ -145,7 +145,16 @@ on_fsm_applied(struct cs_fsm *f, const struct cs_result *res, void *data)
 
 	if (p == NULL || raft_state(r->raft) != RAFT_LEADER)
 		return; /* not leading: the monitor fails them */
-	if (p->index != index)
+	while (p != NULL && p->index < index) {
+		/* passed without being applied here: cannot happen while
+		 * leading, but nobody must wait for it forever */
+		r->fly_head = p->next;
+		if (r->fly_head == NULL)
+			r->fly_tail = NULL;
+		p->cb(p, CS_ELEADERLOST, NULL);
+		p = r->fly_head;
+	}
+	if (p == NULL || p->index != index)
 		return; /* an entry of another kind, or of a single proposal */
 	r->fly_head = p->next;
 	if (r->fly_head == NULL)
