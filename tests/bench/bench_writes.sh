@@ -21,6 +21,9 @@
 #   % of one core: it shares the two cores with the servers)
 #   cN_certstore_nodes_cpu_us cN_etcd_nodes_cpu_us (server CPU per write,
 #   the three nodes together)
+#   cN_certstore_run_etcd_cpu_pct cN_etcd_run_certstore_cpu_pct (what the
+#   idle peer's processes used, % of one core, during the other's run,
+#   loadgen's setup included: background work competing for the cores)
 #   for N in the concurrencies, and certstore=ok|skipped, etcd_tls=yes|no.
 # Without deploy/cluster.sh, certstore's half prints certstore=skipped (its
 # figures "na") and etcd's still runs. Compare the ratios of one run, not
@@ -185,6 +188,13 @@ start_etcd
 start_bench_certstore
 
 failed=0
+# busy_pct CPU0 CPU1 T0: % of one core that CPU1 - CPU0 seconds of CPU
+# are over the time since T0 (what the idle peer used during a run)
+busy_pct() {
+	awk -v a="$1" -v b="$2" -v t0="$3" -v t1="$(date +%s.%N)" \
+	    'BEGIN { printf "%.1f", (b - a) * 100 / (t1 - t0) }'
+}
+
 # per_write_us CPU0 CPU1 PER_S: the servers' CPU per write, all nodes
 # together, over warmup and measure (the load generator's own figure is
 # *_client_cpu_pct)
@@ -202,6 +212,8 @@ for c in $concurrency; do
 		# shellcheck disable=SC2046
 		cpu0=$(cpu_s $(node_pids))
 		# shellcheck disable=SC2086
+		peer0=$(cpu_s $etcd_pids) t0=$(date +%s.%N)
+		# shellcheck disable=SC2086
 		if run_loadgen "c${c}_certstore" --url "$cs_urls" \
 		    --mode certstore-import $cs_tls_args --concurrency "$c" \
 		    --duration "$seconds" --warmup "$warmup"; then
@@ -212,17 +224,22 @@ for c in $concurrency; do
 			# shellcheck disable=SC2046
 			cs_srv=$(per_write_us "$cpu0" "$(cpu_s $(node_pids))" \
 			    "$cs_per_s")
+			# shellcheck disable=SC2086
+			cs_idle=$(busy_pct "$peer0" "$(cpu_s $etcd_pids)" "$t0")
 		else
 			cs_per_s=failed cs_p99=failed cs_err=failed cs_cpu=failed
-			cs_srv=failed
+			cs_srv=failed cs_idle=failed
 			failed=1
 		fi
 	else
-		cs_per_s=na cs_p99=na cs_err=na cs_cpu=na cs_srv=na
+		cs_per_s=na cs_p99=na cs_err=na cs_cpu=na cs_srv=na cs_idle=na
 	fi
 	say "c=$c etcd-put, $seconds s"
 	# shellcheck disable=SC2086
 	cpu0=$(cpu_s $etcd_pids)
+	peer0=na t0=$(date +%s.%N)
+	# shellcheck disable=SC2046
+	[ "$certstore" = ok ] && peer0=$(cpu_s $(node_pids))
 	# shellcheck disable=SC2086
 	if run_loadgen "c${c}_etcd" --url "$etcd_urls" --mode etcd-put \
 	    $etcd_tls_args --concurrency "$c" --duration "$seconds" \
@@ -234,9 +251,13 @@ for c in $concurrency; do
 		# shellcheck disable=SC2086
 		etcd_srv=$(per_write_us "$cpu0" "$(cpu_s $etcd_pids)" \
 		    "$etcd_per_s")
+		etcd_idle=na
+		# shellcheck disable=SC2046
+		[ "$certstore" = ok ] && etcd_idle=$(busy_pct "$peer0" \
+		    "$(cpu_s $(node_pids))" "$t0")
 	else
 		etcd_per_s=failed etcd_p99=failed etcd_err=failed etcd_cpu=failed
-		etcd_srv=failed
+		etcd_srv=failed etcd_idle=failed
 		failed=1
 	fi
 	ratio=$(ratio "$cs_per_s" "$etcd_per_s")
@@ -252,6 +273,8 @@ for c in $concurrency; do
 		echo "c${c}_etcd_client_cpu_pct=$etcd_cpu"
 		echo "c${c}_certstore_nodes_cpu_us=$cs_srv"
 		echo "c${c}_etcd_nodes_cpu_us=$etcd_srv"
+		echo "c${c}_certstore_run_etcd_cpu_pct=$cs_idle"
+		echo "c${c}_etcd_run_certstore_cpu_pct=$etcd_idle"
 	} >>"$results"
 done
 
