@@ -12,6 +12,36 @@
 #include "lib/mem.h"
 #include "raft/transport.h"
 
+/* A FIFO of proposals, linked through their next. */
+struct plist {
+	struct cs_propose *head, *tail;
+};
+
+static void
+plist_push(struct plist *l, struct cs_propose *p)
+{
+	p->next = NULL;
+	if (l->tail != NULL)
+		l->tail->next = p;
+	else
+		l->head = p;
+	l->tail = p;
+}
+
+static struct cs_propose *
+plist_pop(struct plist *l)
+{
+	struct cs_propose *p = l->head;
+
+	if (p != NULL) {
+		l->head = p->next;
+		if (l->head == NULL)
+			l->tail = NULL;
+		p->next = NULL;
+	}
+	return p;
+}
+
 struct cs_replica {
 	struct raft *raft;
 	struct cs_fsm *fsm;
@@ -31,11 +61,11 @@ struct cs_replica {
 
 	/* batched proposals (cs_replica_cork) */
 	unsigned corked;
-	bool autocork;    /* the monitor uncorks at the end of the turn */
-	bool autocork_on; /* cs_replica_autocork() */
-	struct cs_propose *cork_head, *cork_tail;
+	bool autocork;     /* the monitor uncorks at the end of the turn */
+	bool autocork_on;  /* cs_replica_autocork() */
+	struct plist cork; /* proposed while corked */
 	unsigned cork_n;
-	struct cs_propose *fly_head, *fly_tail; /* in raft, by index */
+	struct plist fly; /* batched, in raft, by index */
 
 	/* owned mode */
 	uv_loop_t *loop;
@@ -125,12 +155,8 @@ fail_flying(struct cs_replica *r, int status)
 {
 	struct cs_propose *p;
 
-	while ((p = r->fly_head) != NULL) {
-		r->fly_head = p->next;
-		if (r->fly_head == NULL)
-			r->fly_tail = NULL;
+	while ((p = plist_pop(&r->fly)) != NULL)
 		p->cb(p, status, NULL);
-	}
 }
 
 /* The FSM applied an entry: if it is the next batched proposal's, its
@@ -140,25 +166,20 @@ on_fsm_applied(struct cs_fsm *f, const struct cs_result *res, void *data)
 {
 	struct cs_replica *r = data;
 	uint64_t index = raft_last_applied(f->raft) + 1; /* 0.15: see fsm.c */
-	struct cs_propose *p = r->fly_head;
+	struct cs_propose *p;
 	struct cs_result copy;
 
-	if (p == NULL || raft_state(r->raft) != RAFT_LEADER)
+	if (raft_state(r->raft) != RAFT_LEADER)
 		return; /* not leading: the monitor fails them */
-	while (p != NULL && p->index < index) {
+	while ((p = r->fly.head) != NULL && p->index < index) {
 		/* passed without being applied here: cannot happen while
 		 * leading, but nobody must wait for it forever */
-		r->fly_head = p->next;
-		if (r->fly_head == NULL)
-			r->fly_tail = NULL;
+		plist_pop(&r->fly);
 		p->cb(p, CS_ELEADERLOST, NULL);
-		p = r->fly_head;
 	}
 	if (p == NULL || p->index != index)
 		return; /* an entry of another kind, or of a single proposal */
-	r->fly_head = p->next;
-	if (r->fly_head == NULL)
-		r->fly_tail = NULL;
+	plist_pop(&r->fly);
 	copy = *res; /* scratch: copy */
 	p->cb(p, 0, &copy);
 }
@@ -536,23 +557,18 @@ on_batch_applied(struct raft_apply *a, int status, void *result)
 	(void)result;
 	if (status != 0) {
 		int st = status_of(r, status);
-		struct cs_propose **pp = &r->fly_head;
+		struct plist keep = {NULL, NULL};
+		struct cs_propose *p;
 
-		/* none of them was applied: fail them (in index order) */
-		while (*pp != NULL) {
-			struct cs_propose *p = *pp;
-
-			if (p->index >= first && p->index < first + b->n) {
-				*pp = p->next;
-				p->next = NULL;
+		/* none of the batch was applied: fail its entries, keep the
+		 * others (in index order) */
+		while ((p = plist_pop(&r->fly)) != NULL) {
+			if (p->index >= first && p->index < first + b->n)
 				p->cb(p, st, NULL);
-				continue; /* *pp is the next one */
-			}
-			pp = &p->next;
+			else
+				plist_push(&keep, p);
 		}
-		r->fly_tail = NULL;
-		for (struct cs_propose *p = r->fly_head; p != NULL; p = p->next)
-			r->fly_tail = p;
+		r->fly = keep;
 	}
 	free(b);
 }
@@ -581,8 +597,8 @@ cs_replica_uncork(struct cs_replica *r)
 	assert(r->corked > 0);
 	if (--r->corked > 0 || n == 0)
 		return;
-	p = r->cork_head;
-	r->cork_head = r->cork_tail = NULL;
+	p = r->cork.head;
+	r->cork.head = r->cork.tail = NULL;
 	r->cork_n = 0;
 	rc = can_serve(r);
 	if (rc == 0 && n == 1) {
@@ -619,12 +635,7 @@ cs_replica_uncork(struct cs_replica *r)
 	for (i = 0; p != NULL; p = q, i++) {
 		q = p->next;
 		p->index = b->apply.index + i;
-		p->next = NULL;
-		if (r->fly_tail != NULL)
-			r->fly_tail->next = p;
-		else
-			r->fly_head = p;
-		r->fly_tail = p;
+		plist_push(&r->fly, p);
 	}
 }
 
@@ -654,11 +665,7 @@ cs_replica_propose(struct cs_replica *r, struct cs_propose *req,
 	}
 	if (r->corked > 0) {
 		req->buf = buf;
-		if (r->cork_tail != NULL)
-			r->cork_tail->next = req;
-		else
-			r->cork_head = req;
-		r->cork_tail = req;
+		plist_push(&r->cork, req);
 		r->cork_n++;
 		return 0;
 	}
