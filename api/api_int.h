@@ -315,19 +315,18 @@ const char *cs_api__member_url(struct cs_api *api, uint64_t id, char *buf,
 
 /* Forwards r to the leader on its own (one HTTP request). */
 void cs_api__forward_one(struct cs_api_req *r, uint64_t leader);
-/* Answers r with a leader's answer: status, body (taken) and the headers
- * worth relaying, which get(ctx, name) looks up (copied: they may go
- * with r). */
-void cs_api__relay(struct cs_api_req *r, int status,
-    const char *(*get)(void *ctx, const char *name), void *ctx, uint8_t *body,
-    size_t len);
-
-/* A few headers, and their lookup for cs_api__relay(). */
+/* A few headers of a leader's answer, values in the answered request's
+ * arena, and their lookup (ASCII case-insensitive; NULL if absent). */
 struct cs_api_headers {
 	size_t n;
 	struct cs_http_header h[16];
 };
-const char *cs_api__headers_get(void *ctx, const char *name);
+const char *cs_api__headers_get(const struct cs_api_headers *hs,
+    const char *name);
+/* Answers r with a leader's answer: status, body (taken), and those of
+ * hs worth relaying. */
+void cs_api__relay(struct cs_api_req *r, int status,
+    const struct cs_api_headers *hs, uint8_t *body, size_t len);
 
 /* ---- api.c ---- */
 

@@ -38,7 +38,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "api/api_int.h"
 #include "cert/mp.h"
@@ -94,13 +93,22 @@ dequeue(struct cs_api *api)
 	return r;
 }
 
-void
-cs_api__forward_close(struct cs_api *api, uv_close_cb closed)
+/* Every queued write through dispatch again: it answers 503 once the API
+ * closes, serves on the leader, or waits on the retry list; it never
+ * queues here again, for its callers run when this node cannot forward. */
+static void
+dispatch_all(struct cs_api *api)
 {
 	struct cs_api_req *r;
 
 	while ((r = dequeue(api)) != NULL)
-		cs_api__unavailable(r, "the node is shutting down");
+		cs_api__dispatch(r);
+}
+
+void
+cs_api__forward_close(struct cs_api *api, uv_close_cb closed)
+{
+	dispatch_all(api); /* closing: each gets 503 */
 	uv_close((uv_handle_t *)&api->fwd_check, closed);
 }
 
@@ -165,7 +173,6 @@ static void
 relay(struct cs_api_req *r, const struct answer *a)
 {
 	struct cs_api_headers hs;
-	bool not_leader = false;
 
 	hs.n = 0;
 	for (size_t j = 0; j < a->nh; j++) {
@@ -173,15 +180,14 @@ relay(struct cs_api_req *r, const struct answer *a)
 		    (const char *)a->names[j].p, a->names[j].len);
 		hs.h[hs.n].value = cs_http_req_strndup(r->http,
 		    (const char *)a->values[j].p, a->values[j].len);
-		if (strcasecmp(hs.h[hs.n].name, "X-Certstore-Not-Leader") == 0)
-			not_leader = true;
 		hs.n++;
 	}
-	if (a->status == 503 && not_leader) {
+	if (a->status == 503 &&
+	    cs_api__headers_get(&hs, "X-Certstore-Not-Leader") != NULL) {
 		cs_api__retry(r, "the leader changed");
 		return;
 	}
-	cs_api__relay(r, (int)a->status, cs_api__headers_get, &hs,
+	cs_api__relay(r, (int)a->status, &hs,
 	    cs_memdup(a->body.len > 0 ? a->body.p : (const uint8_t *)"",
 		a->body.len),
 	    a->body.len);
@@ -303,9 +309,8 @@ send_batch(struct cs_api *api, const char *base)
 	struct cs_mp_out w;
 	struct batch *b;
 	char *url;
-	int rc;
-
 	uint64_t bytes = 16; /* what the batch's body takes, about */
+	int rc;
 
 	b = cs_calloc(1, sizeof *b + max * sizeof b->parts[0]);
 	b->api = api;
@@ -362,18 +367,11 @@ on_check(uv_check_t *h)
 		uv_check_stop(h);
 		return;
 	}
-	if (api->closing) {
-		while ((r = dequeue(api)) != NULL)
-			cs_api__unavailable(r, "the node is shutting down");
-		return;
-	}
 	leader = cs_replica_leader(api->replica);
-	if (cs_replica_ready(api->replica) || leader == 0 ||
+	if (api->closing || cs_replica_ready(api->replica) || leader == 0 ||
 	    leader == api->cfg.node_id) {
-		/* the leader changed since they were queued: dispatch again
-		 * (here, or to the retry list; never back to this queue) */
-		while ((r = dequeue(api)) != NULL)
-			cs_api__dispatch(r);
+		/* closing, or the leader changed since they were queued */
+		dispatch_all(api);
 		return;
 	}
 	if (cs_api__member_url(api, leader, base, sizeof base) == NULL) {
@@ -443,6 +441,14 @@ on_part(void *data, int status, const struct cs_http_header *h, size_t n,
 	struct part *p = data;
 	struct cs_mp_out w;
 
+	if (len > CS_FWD_ANSWER_MAX) {
+		/* the follower sends it again alone */
+		status = 0;
+		n = 0;
+		free(body);
+		body = NULL;
+		len = 0;
+	}
 	if (n > 16)
 		n = 16;
 	cs_buf_init(&p->head, SIZE_MAX);
@@ -453,15 +459,6 @@ on_part(void *data, int status, const struct cs_http_header *h, size_t n,
 		cs_mp_cstr(&w, h[i].value);
 	}
 	p->status = status;
-	if (len > CS_FWD_ANSWER_MAX) {
-		/* the follower sends it again alone */
-		cs_buf_reset(&p->head);
-		cs_mp_array(&w, 0);
-		p->status = 0;
-		free(body);
-		body = NULL;
-		len = 0;
-	}
 	p->body = body;
 	p->len = len;
 	fwd_release(p->batch);
@@ -498,6 +495,7 @@ read_part(struct cs_mp_in *in, struct part_in *p, size_t max_body)
 		cs_mp_fail(in, "method: GET, POST, PUT, PATCH or DELETE");
 	if (in->err == 0)
 		p->method = methods[k];
+	/* strs hold no NUL (cs_mp_read_str refuses it) */
 	cs_mp_read_str(in, CS_HTTP_DEFAULT_MAX_URL, &p->target);
 	if (in->err == 0 && (p->target.len == 0 || p->target.p[0] != '/'))
 		cs_mp_fail(in, "target: an origin-form path");
@@ -574,19 +572,6 @@ cs_api__post_forward(struct cs_api_req *r)
 		inner = cs_http_req_new_inner(r->http, in[i].method,
 		    (const char *)in[i].target.p, in[i].target.len, h, nh,
 		    in[i].body.p, in[i].body.len, on_part, &b->parts[i]);
-		if (inner == NULL) {
-			static const struct cs_http_header ph = {"Content-Type",
-			    "application/problem+json"};
-			static const char pb[] =
-			    "{\"type\":\"urn:certstore:problem:bad-batch\","
-			    "\"title\":\"Bad Request\",\"status\":400,"
-			    "\"detail\":\"the part's target is not a "
-			    "request-target\"}";
-
-			on_part(&b->parts[i], 400, &ph, 1,
-			    cs_memdup(pb, sizeof pb - 1), sizeof pb - 1);
-			continue;
-		}
 		cs_api__handle(api, r->listener, inner);
 	}
 	cs_replica_uncork(api->replica);

@@ -484,7 +484,10 @@ cs_http_req_new_inner(const struct cs_http_req *outer, enum http_method method,
     size_t n, const void *body, size_t len, cs_http_sink sink, void *data)
 {
 	struct cs_http_req *req = cs_calloc(1, sizeof *req);
+	int rc;
 
+	assert(target_len > 0 && target[0] == '/' &&
+	       memchr(target, '\0', target_len) == NULL);
 	req->magic = CS_HTTP__REQ_MAGIC;
 	req->method = method;
 	req->version = 11;
@@ -506,11 +509,9 @@ cs_http_req_new_inner(const struct cs_http_req *outer, enum http_method method,
 	for (size_t i = 0; i < n; i++)
 		inner_header(req, headers[i].name, headers[i].value);
 	cs_buf_append(&req->body, body, len);
-	if (target_len == 0 || memchr(target, '\0', target_len) != NULL ||
-	    target[0] != '/' || cs_http__split_target(req) < 0) {
-		cs_http__req_free(req);
-		return NULL;
-	}
+	rc = cs_http__split_target(req); /* origin-form: cannot fail */
+	assert(rc == 0);
+	(void)rc;
 	return req;
 }
 

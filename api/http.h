@@ -204,10 +204,10 @@ typedef void (*cs_http_sink)(void *data, int status,
 /* A request that no connection carries, made from a part of outer: one of
  * the requests a node batches into one (api/forward.c). It has outer's
  * remote address, TLS flag and peer certificate, the given method, target
- * (origin-form), headers and body (all copied), and no arena limits beyond
- * outer's caps, which the caller has checked. Answering it calls sink
- * instead of writing to a socket; it is never "gone". Returns NULL when
- * the target is not a valid request-target. */
+ * (origin-form: '/' first and no NUL, which the caller has checked),
+ * headers and body (all copied), and no caps of its own: outer's bound
+ * every part. Answering it calls sink instead of writing to a socket; it
+ * is never "gone". Returns new. */
 struct cs_http_req *cs_http_req_new_inner(const struct cs_http_req *outer,
     enum http_method method, const char *target, size_t target_len,
     const struct cs_http_header *headers, size_t n, const void *body,

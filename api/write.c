@@ -363,20 +363,18 @@ static const char *const relayed[] = {"Content-Type", "Retry-After", "Location",
     "X-Certstore-Index", "X-Certstore-Node", "X-Certstore-Leader"};
 
 void
-cs_api__relay(struct cs_api_req *r, int status,
-    const char *(*get)(void *ctx, const char *name), void *ctx, uint8_t *body,
-    size_t len)
+cs_api__relay(struct cs_api_req *r, int status, const struct cs_api_headers *hs,
+    uint8_t *body, size_t len)
 {
 	struct cs_http_header h[8];
 	size_t n = 0;
 
 	/* the leader's answer as it is, its index and node included */
 	for (size_t i = 0; i < sizeof relayed / sizeof relayed[0]; i++) {
-		const char *v = get(ctx, relayed[i]);
+		const char *v = cs_api__headers_get(hs, relayed[i]);
 
 		if (v != NULL)
-			h[n++] = (struct cs_http_header){relayed[i],
-			    cs_http_req_strndup(r->http, v, strlen(v))};
+			h[n++] = (struct cs_http_header){relayed[i], v};
 	}
 	if (r->request_id_hex[0] != '\0')
 		h[n++] =
@@ -389,10 +387,8 @@ cs_api__relay(struct cs_api_req *r, int status,
 }
 
 const char *
-cs_api__headers_get(void *ctx, const char *name)
+cs_api__headers_get(const struct cs_api_headers *hs, const char *name)
 {
-	const struct cs_api_headers *hs = ctx;
-
 	for (size_t i = 0; i < hs->n; i++) {
 		if (strcasecmp(hs->h[i].name, name) == 0)
 			return hs->h[i].value;
@@ -436,7 +432,7 @@ on_forwarded(struct cs_client_req *f, int status)
 	status = f->http_status;
 	body = cs_client_req_steal_body(f, &len);
 	cs_client_req_reset(f);
-	cs_api__relay(r, status, cs_api__headers_get, &hs, body, len);
+	cs_api__relay(r, status, &hs, body, len);
 }
 
 static enum cs_client_method
